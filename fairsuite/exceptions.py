@@ -1,0 +1,107 @@
+"""The errors and warnings fairsuite raises.
+
+Every error subclasses :class:`FairsuiteError` and, where one fits, the built-in a caller
+would naturally catch (``ValueError``, ``FileNotFoundError``, ``ImportError``). Each carries
+an ``exit_code`` so the CLI maps it onto the documented exit codes without a lookup table:
+
+==== ===========================================================
+code meaning
+==== ===========================================================
+0    ok / gate passed
+1    gate failed
+2    usage error (bad option or argument)
+3    bad data or input (missing file, unknown category, bad schema)
+4    internal error (a bug; the traceback is shown with ``--debug``)
+5    nothing evaluated: no group reached the minimum size
+130  interrupted
+==== ===========================================================
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = [
+    "ExitCode",
+    "FairsuiteError",
+    "InvalidInputError",
+    "DatasetNotFoundError",
+    "DatasetIntegrityError",
+    "MissingDependencyError",
+    "GateConfigError",
+    "NothingEvaluatedError",
+    "FairsuiteWarning",
+    "DataFairnessWarning",
+    "SmallGroupWarning",
+    "SyntheticDataWarning",
+]
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the ``fairsuite`` command. Never renumbered."""
+
+    OK = 0
+    GATE_FAILED = 1
+    USAGE = 2
+    DATA = 3
+    INTERNAL = 4
+    NOTHING_EVALUATED = 5
+    INTERRUPTED = 130
+
+
+class FairsuiteError(Exception):
+    """Base class of every error fairsuite raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class InvalidInputError(FairsuiteError, ValueError):
+    """A value, option, column or file content is not what fairsuite accepts."""
+
+    exit_code = ExitCode.DATA
+
+
+class DatasetNotFoundError(FairsuiteError, FileNotFoundError):
+    """A data root, dataset folder or expected file does not exist."""
+
+    exit_code = ExitCode.DATA
+
+
+class DatasetIntegrityError(FairsuiteError):
+    """Files exist but are corrupt, truncated, or disagree with their checksum or labels."""
+
+    exit_code = ExitCode.DATA
+
+
+class MissingDependencyError(FairsuiteError, ImportError):
+    """An optional dependency is not installed; the message names the pip extra."""
+
+    exit_code = ExitCode.USAGE
+
+
+class GateConfigError(FairsuiteError, ValueError):
+    """A gate policy or audit spec is malformed."""
+
+    exit_code = ExitCode.USAGE
+
+
+class NothingEvaluatedError(FairsuiteError):
+    """No group reached the minimum size, so nothing could be evaluated."""
+
+    exit_code = ExitCode.NOTHING_EVALUATED
+
+
+class FairsuiteWarning(UserWarning):
+    """Base class of fairsuite's warnings."""
+
+
+class DataFairnessWarning(FairsuiteWarning):
+    """The dataset has known fairness or labelling issues the user should read about."""
+
+
+class SmallGroupWarning(FairsuiteWarning):
+    """A group is below ``min_group_size``; its metrics are reported but not compared."""
+
+
+class SyntheticDataWarning(FairsuiteWarning):
+    """Synthetic rows or images are in use; results describe generated data."""
