@@ -72,7 +72,9 @@ def run_cli(cli: click.Group, argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            echo_err(f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+            echo_err(
+                f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            )
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
 
@@ -97,5 +99,3 @@ def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print exactly one JSON document on stdout."
     )(f)
-
-
