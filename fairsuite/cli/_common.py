@@ -89,9 +89,23 @@ def data_dir_option(f: F) -> F:
     )(f)
 
 
-def seed_option(f: F) -> F:
-    """``--seed``: the random state used everywhere in the run."""
-    return click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")(f)
+def seed_option(f: F | None = None, *, default: int | None = 0) -> Any:
+    """``--seed``: the random state used everywhere in the run.
+
+    Use as ``@seed_option``, or ``@seed_option(default=None)`` where a spec file may supply it.
+    """
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=default,
+            show_default=default is not None,
+            help="Random seed for splits, training and the bootstrap."
+            + ("" if default is not None else " [default: 0, or the spec's]"),
+        )(func)
+
+    return decorate(f) if f is not None else decorate
 
 
 def json_option(f: F) -> F:

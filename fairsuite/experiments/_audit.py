@@ -1,0 +1,401 @@
+"""``audit``: load -> split -> train -> predict -> metrics -> one result document.
+
+The result document (``result.json``) is plain data; the HTML report, the ``--json`` output and
+the gate all read it, so they cannot disagree. Its fields are documented in ``docs/result.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fairsuite import __version__
+from fairsuite._io import atomic_write_json, dumps_json
+from fairsuite.exceptions import InvalidInputError, NothingEvaluatedError
+from fairsuite.experiments._spec import DEFAULT_DATASET, IMAGE_MODELS, TABULAR_MODELS, AuditSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fairsuite.data import Dataset
+
+__all__ = [
+    "run_audit",
+    "SCHEMA_VERSION",
+    "load_for_spec",
+    "resolve_run_settings",
+    "cap_train_rows",
+    "default_out_dir",
+]
+
+SCHEMA_VERSION = 1
+
+_UNKNOWN_SENSITIVE = (
+    "dataset {dataset!r} has no sensitive column {column!r}. Available: {available}. "
+    "Fix --sensitive (or 'sensitive:' in the spec)."
+)
+_MODEL_KIND = (
+    "model {model!r} cannot train on {kind} data. Use one of: {allowed} (or --model auto)."
+)
+_OUT_EXISTS = (
+    "{path} already holds a result for a different configuration (config hash {old} != {new}). "
+    "Pass --force to overwrite it, or choose another --out."
+)
+_NOTHING_EVALUATED = (
+    "no group reached min_group_size={min_group_size} in any sensitive attribute of {dataset!r}'s "
+    "test split (largest group: {largest} rows). Lower --min-group-size or use more test data. "
+    "The result and report were still written to {out}."
+)
+
+
+def _is_table_path(name: str) -> bool:
+    return name.lower().endswith((".csv", ".parquet", ".pq"))
+
+
+def load_for_spec(spec: AuditSpec) -> Dataset:
+    """Load the dataset a spec names (card name or CSV/Parquet path) with its options."""
+    from fairsuite.data import load_csv, load_dataset
+
+    if _is_table_path(spec.dataset):
+        if not spec.target or not spec.sensitive:
+            raise InvalidInputError(
+                f"{spec.dataset}: a CSV/Parquet audit needs --target COLUMN and at least one "
+                "--sensitive COLUMN."
+            )
+        return load_csv(
+            spec.dataset,
+            target=spec.target,
+            sensitive=list(spec.sensitive),
+            positive_label=spec.positive_label,
+            random_state=spec.seed,
+        )
+    kwargs: dict[str, Any] = {
+        "data_dir": spec.data_dir,
+        "allow_missing": spec.allow_missing,
+        "random_state": spec.seed,
+    }
+    if spec.task is not None:
+        kwargs["task"] = spec.task
+    return load_dataset(spec.dataset, **kwargs)
+
+
+def _detect_device(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def resolve_run_settings(spec: AuditSpec, kind: str) -> dict[str, Any]:
+    """Fill the spec's ``auto``/``None`` settings for this dataset kind and the device found.
+
+    On a CPU the defaults are small and quick (small CNN, 64 px, few epochs); on a GPU they are
+    full-size (resnet18, 112 px, more epochs). Tables train histogram gradient boosting.
+    """
+    device = _detect_device(spec.device) if kind == "image" or spec.model == "mlp" else "cpu"
+    if spec.device != "auto" and kind != "image" and spec.model == "mlp":
+        device = spec.device
+    gpu = device in ("cuda", "mps")
+    model = spec.model
+    if model == "auto":
+        model = ("resnet18" if gpu else "small_cnn") if kind == "image" else "hgb"
+    allowed = IMAGE_MODELS if kind == "image" else TABULAR_MODELS
+    if model not in allowed:
+        raise InvalidInputError(
+            _MODEL_KIND.format(model=model, kind=kind, allowed=", ".join(allowed))
+        )
+    settings: dict[str, Any] = {"model": model, "device": device}
+    if kind == "image":
+        settings["image_size"] = spec.image_size or (112 if gpu else 64)
+        settings["epochs"] = spec.epochs or (12 if gpu else 6)
+    elif model == "mlp":
+        settings["epochs"] = spec.epochs or 20
+    if spec.precision != "auto":
+        settings["precision"] = spec.precision
+    return settings
+
+
+def _check_sensitive(dataset: Dataset, sensitive: tuple[str, ...]) -> tuple[str, ...]:
+    cols = tuple(sensitive) if sensitive else tuple(dataset.sensitive)
+    for col in cols:
+        if col not in dataset.table.columns or col in ("y", "split", "path", "row_id"):
+            available = ", ".join(dataset.sensitive) or "(none)"
+            raise InvalidInputError(
+                _UNKNOWN_SENSITIVE.format(dataset=dataset.name, column=col, available=available)
+            )
+    return cols
+
+
+def cap_train_rows(
+    dataset: Dataset, max_rows: int | None, *, by: tuple[str, ...], random_state: int
+) -> Dataset:
+    """Return ``dataset`` with its train split cut to ``max_rows``, stratified by group x label.
+
+    The test split is untouched; the caller's table is not modified. Each stratum keeps its
+    share (largest-remainder rounding, at least one row for every non-empty stratum when room).
+    """
+    import dataclasses
+
+    table = dataset.table
+    train_mask = (table["split"] == "train").to_numpy()
+    n_train = int(train_mask.sum())
+    if max_rows is None or max_rows >= n_train:
+        return dataset
+    train = table[train_mask]
+    keys = train[list(by) + ["y"]].astype(str).agg("|".join, axis=1).to_numpy()
+    strata, codes = np.unique(keys, return_inverse=True)
+    counts = np.bincount(codes, minlength=len(strata))
+    quota = counts * (max_rows / n_train)
+    take = np.floor(quota).astype(int)
+    remainder = max_rows - int(take.sum())
+    order = np.argsort(-(quota - take), kind="stable")
+    take[order[:remainder]] += 1
+    rng = np.random.default_rng(random_state)
+    chosen: list[np.ndarray] = []
+    positions = np.flatnonzero(train_mask)
+    for s in range(len(strata)):
+        members = positions[codes == s]
+        if take[s] > 0:
+            chosen.append(rng.choice(members, size=min(int(take[s]), len(members)), replace=False))
+    keep = np.zeros(len(table), dtype=bool)
+    keep[~train_mask] = True
+    keep[np.concatenate(chosen)] = True
+    return dataclasses.replace(dataset, table=table[keep].reset_index(drop=True))
+
+
+def environment() -> dict[str, Any]:
+    """Versions that decide the numbers: Python, fairsuite and the numeric stack."""
+    import importlib.metadata as md
+
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "fairsuite": __version__,
+        "platform": f"{platform.system()}-{platform.machine()}",
+    }
+    for pkg in ("numpy", "pandas", "scikit-learn", "torch", "torchvision"):
+        try:
+            env[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            env[pkg] = None
+    return env
+
+
+def dataset_record(dataset: Dataset, composition: dict[str, Any]) -> dict[str, Any]:
+    """The ``dataset`` section of a result document."""
+    return {
+        "name": dataset.name,
+        "kind": dataset.kind,
+        "task": dataset.task,
+        "classes": list(dataset.classes),
+        "positive_label": dataset.positive_label,
+        "sensitive": list(dataset.sensitive),
+        "synthetic": bool(dataset.synthetic),
+        "root": str(dataset.root) if dataset.root is not None else None,
+        "checksums": dict(sorted(dataset.checksums.items())),
+        "load_report": dataset.report.to_dict() if dataset.report is not None else None,
+        "composition": composition,
+    }
+
+
+def evaluate_model(
+    model: Any,
+    test: pd.DataFrame,
+    dataset: Dataset,
+    sensitive: tuple[str, ...],
+    spec: AuditSpec,
+) -> dict[str, Any]:
+    """Predict on ``test`` and compute the metrics section of a result document."""
+    from fairsuite.metrics import evaluate
+
+    proba = np.asarray(model.predict_proba(test))
+    y_pred = proba.argmax(axis=1)
+    y_score = proba[:, 1] if proba.shape[1] == 2 else None
+    result = evaluate(
+        test["y"].to_numpy(),
+        y_pred,
+        sensitive_features=test[list(sensitive)].reset_index(drop=True),
+        y_score=y_score,
+        n_boot=spec.n_boot,
+        ci=spec.ci,
+        min_group_size=spec.min_group_size,
+        random_state=spec.seed,
+        classes=list(dataset.classes),
+    )
+    return result.to_dict()
+
+
+def _training_record(model: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {"model": settings["model"], "device": settings["device"]}
+    for key in ("precision", "epochs_run", "best_epoch", "train_rows", "val_rows", "history"):
+        value = getattr(model, key, None)
+        if value is None and isinstance(getattr(model, "config", None), dict):
+            value = model.config.get(key)
+        if value is not None:
+            record[key] = value
+    return record
+
+
+def nothing_evaluated(metrics: dict[str, Any]) -> bool:
+    """True when no group of any attribute reached the minimum size."""
+    return not any(
+        not g.get("insufficient", False) for a in metrics["attributes"] for g in a["groups"]
+    )
+
+
+def run_audit(
+    spec: AuditSpec | None = None,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    save_model: bool = True,
+) -> dict[str, Any]:
+    """Run one audit and return its result document.
+
+    Loads the dataset, trains the spec's model on the training split, predicts the untouched test
+    split and measures per-group and intersectional metrics with bootstrap intervals. With
+    ``out_dir`` it writes ``result.json``, ``report.html`` and ``model/`` there (atomically).
+
+    Parameters
+    ----------
+    spec : AuditSpec, optional
+        What to audit; default audits the embedded ``synthfaces`` set with device-sized settings.
+    out_dir : path, optional
+        Folder for the outputs. A folder holding a result of a different configuration is only
+        overwritten with ``force=True``; one holding the same configuration is recomputed
+        (the result is deterministic for a seed on one machine).
+    runs_dir : path, optional
+        Without ``out_dir``: write into ``runs_dir/<dataset>-<config hash[:8]>``, one folder per
+        configuration (what the CLI does by default).
+    force : bool
+        Overwrite outputs of another configuration.
+    progress : bool
+        Show progress bars on stderr.
+    save_model : bool
+        Also save the trained model under ``out_dir/model``.
+
+    Returns
+    -------
+    dict
+        The result document (``schema_version`` 1), see ``docs/result.md``.
+
+    Raises
+    ------
+    NothingEvaluatedError
+        If no group reached ``min_group_size`` (exit code 5), after writing the outputs.
+    """
+    from fairsuite.data import composition
+    from fairsuite.train import fit
+
+    spec = spec or AuditSpec(dataset=DEFAULT_DATASET)
+    dataset = load_for_spec(spec)
+    sensitive = _check_sensitive(dataset, spec.sensitive)
+    settings = resolve_run_settings(spec, dataset.kind)
+    config_hash = spec.config_hash(**settings)
+    out: Path | None = None
+    if out_dir is not None:
+        out = Path(out_dir)
+    elif runs_dir is not None:
+        out = default_out_dir(spec.dataset, config_hash, runs_dir)
+    if out is not None:
+        _check_out_dir(out, config_hash, force=force)
+
+    train_ds = cap_train_rows(dataset, spec.max_train_rows, by=sensitive, random_state=spec.seed)
+    fit_kwargs: dict[str, Any] = {
+        "model": settings["model"],
+        "device": settings["device"],
+        "random_state": spec.seed,
+        "progress": progress,
+    }
+    for key in ("image_size", "epochs", "precision"):
+        if key in settings:
+            fit_kwargs[key] = settings[key]
+    if spec.batch_size is not None:
+        fit_kwargs["batch_size"] = spec.batch_size
+    model = fit(train_ds, **fit_kwargs)
+
+    test = dataset.split_table("test")
+    metrics = evaluate_model(model, test, dataset, sensitive, spec)
+
+    config = spec.to_dict()
+    config.pop("data_dir", None)
+    config.update(settings)
+    config["sensitive"] = list(sensitive)
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "audit",
+        "fairsuite_version": __version__,
+        "dataset": dataset_record(train_ds, composition(train_ds)),
+        "config": config,
+        "config_hash": config_hash,
+        "seed": spec.seed,
+        "training": _training_record(model, settings),
+        "metrics": metrics,
+        "gate": None,
+        "environment": environment(),
+    }
+    # Round-trip through JSON once so the returned document equals what is written.
+    import json
+
+    document = json.loads(dumps_json(document))
+    if out is not None:
+        write_outputs(document, out, model=model if save_model else None)
+    if nothing_evaluated(metrics):
+        largest = max((g["n"] for a in metrics["attributes"] for g in a["groups"]), default=0)
+        raise NothingEvaluatedError(
+            _NOTHING_EVALUATED.format(
+                min_group_size=spec.min_group_size,
+                dataset=dataset.name,
+                largest=largest,
+                out=out if out is not None else "(no --out given)",
+            )
+        )
+    return document
+
+
+def _check_out_dir(out: Path, config_hash: str, *, force: bool) -> None:
+    import json
+
+    existing = out / "result.json"
+    if force or not existing.is_file():
+        return
+    try:
+        old = json.loads(existing.read_text(encoding="utf-8")).get("config_hash")
+    except (OSError, ValueError):
+        old = None
+    if old != config_hash:
+        raise InvalidInputError(
+            _OUT_EXISTS.format(path=out, old=(old or "unreadable")[:12], new=config_hash[:12])
+        )
+
+
+def write_outputs(document: dict[str, Any], out: Path, *, model: Any = None) -> None:
+    """Write ``result.json``, ``report.html`` and (optionally) ``model/`` into ``out``."""
+    from fairsuite.report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    if model is not None:
+        model.save(out / "model")
+    atomic_write_json(out / "result.json", document)
+    write_report(document, out / "report.html")
+
+
+def default_out_dir(
+    name: str, config_hash: str, runs_dir: str | os.PathLike[str] = "fairsuite-runs"
+) -> Path:
+    """``<runs_dir>/<dataset>-<hash8>``: one folder per configuration."""
+    stem = Path(name).stem if _is_table_path(name) else name
+    return Path(runs_dir) / f"{stem}-{config_hash[:8]}"

@@ -1,0 +1,236 @@
+"""``compare``: train one model per dataset, test every model on every dataset (N x N).
+
+This reproduces the experiment behind the case for balanced face datasets: a model trained on a
+skewed set and one trained on a balanced set, each evaluated on both test sets and broken down by
+race x gender. All models share the same settings and the same training-set size, so differences
+come from the data, not from how much of it there was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fairsuite import __version__
+from fairsuite._io import atomic_write_json, dumps_json
+from fairsuite.exceptions import InvalidInputError
+from fairsuite.experiments._audit import (
+    SCHEMA_VERSION,
+    _check_out_dir,
+    _training_record,
+    cap_train_rows,
+    default_out_dir,
+    environment,
+    evaluate_model,
+    load_for_spec,
+    resolve_run_settings,
+)
+from fairsuite.experiments._spec import AuditSpec
+
+if TYPE_CHECKING:
+    from fairsuite.data import Dataset
+
+__all__ = ["run_compare"]
+
+_TOO_FEW = (
+    "compare needs at least two datasets; got {n} ({names}). Example: compare utkface fairface"
+)
+_DUPLICATE = "dataset {name!r} is named twice; each dataset may appear once."
+_KIND_MISMATCH = (
+    "cannot compare {a} ({kind_a} data) with {b} ({kind_b} data): models must train on the same "
+    "kind of input."
+)
+_TASK_MISMATCH = (
+    "datasets do not share the task: {a} predicts {task_a!r} with classes {classes_a}, {b} "
+    "predicts {task_b!r} with classes {classes_b}. Pick a task both have with --task."
+)
+_MISSING_SENSITIVE = (
+    "sensitive attribute {column!r} is missing in {missing} (present in {present}). "
+    "Use --sensitive with attributes every dataset has in the shared taxonomy: {common}."
+)
+_TRAIN_SIZE = (
+    "--train-size {size} is larger than {name}'s training split ({n} rows). "
+    "Use at most {smallest} (the smallest training split), or omit it."
+)
+
+
+def _check_compatible(datasets: list[Dataset], sensitive: tuple[str, ...]) -> None:
+    first = datasets[0]
+    for other in datasets[1:]:
+        if other.kind != first.kind:
+            raise InvalidInputError(
+                _KIND_MISMATCH.format(
+                    a=first.name, kind_a=first.kind, b=other.name, kind_b=other.kind
+                )
+            )
+        if other.task != first.task or tuple(other.classes) != tuple(first.classes):
+            raise InvalidInputError(
+                _TASK_MISMATCH.format(
+                    a=first.name,
+                    task_a=first.task,
+                    classes_a=list(first.classes),
+                    b=other.name,
+                    task_b=other.task,
+                    classes_b=list(other.classes),
+                )
+            )
+    common = sorted(set.intersection(*(set(d.sensitive) for d in datasets)))
+    for column in sensitive:
+        missing = [d.name for d in datasets if column not in d.table.columns]
+        if missing:
+            present = [d.name for d in datasets if d.name not in missing]
+            raise InvalidInputError(
+                _MISSING_SENSITIVE.format(
+                    column=column,
+                    missing=", ".join(missing),
+                    present=", ".join(present) or "none",
+                    common=", ".join(common) or "(none)",
+                )
+            )
+
+
+def run_compare(
+    names: Sequence[str],
+    spec: AuditSpec | None = None,
+    *,
+    train_size: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train one model per dataset and evaluate every model on every dataset's test split.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Two or more dataset names (or CSV/Parquet paths) sharing task and sensitive attributes
+        through the shared taxonomy.
+    spec : AuditSpec, optional
+        Settings applied identically to every model (its ``dataset`` field is ignored).
+    train_size : int, optional
+        Training rows per model (a stratified subsample by group x label); default the smallest
+        training split among the datasets.
+    out_dir : path, optional
+        Folder for ``result.json`` and ``report.html``.
+    runs_dir : path, optional
+        Without ``out_dir``: write into ``runs_dir/compare-<names>-<config hash[:8]>``.
+    force : bool
+        Overwrite an ``out_dir`` that holds a result of another configuration.
+    progress : bool
+        Show progress bars on stderr.
+
+    Returns
+    -------
+    dict
+        The compare document (``kind: "compare"``): ``cells`` holds one metrics record per
+        (trained on, tested on) pair, ``compositions`` each training set's composition.
+    """
+    from fairsuite.data import composition
+    from fairsuite.train import fit
+
+    names = list(names)
+    if len(names) < 2:
+        raise InvalidInputError(_TOO_FEW.format(n=len(names), names=", ".join(names) or "none"))
+    for name in names:
+        if names.count(name) > 1:
+            raise InvalidInputError(_DUPLICATE.format(name=name))
+    spec = spec or AuditSpec()
+    datasets = [load_for_spec(dataclasses.replace(spec, dataset=name)) for name in names]
+    sensitive = tuple(spec.sensitive) or tuple(
+        c for c in datasets[0].sensitive if all(c in d.sensitive for d in datasets)
+    )
+    _check_compatible(datasets, sensitive)
+
+    sizes = {d.name: int((d.table["split"] == "train").sum()) for d in datasets}
+    smallest = min(sizes.values())
+    if spec.max_train_rows is not None:
+        smallest = min(smallest, spec.max_train_rows)
+    size = smallest if train_size is None else train_size
+    for d in datasets:
+        if size > sizes[d.name]:
+            raise InvalidInputError(
+                _TRAIN_SIZE.format(size=size, name=d.name, n=sizes[d.name], smallest=smallest)
+            )
+
+    settings = resolve_run_settings(spec, datasets[0].kind)
+    config_hash = spec.config_hash(
+        **settings, datasets=names, train_size=size, sensitive=list(sensitive)
+    )
+    out: Path | None = None
+    if out_dir is not None:
+        out = Path(out_dir)
+    elif runs_dir is not None:
+        out = default_out_dir(
+            "compare-" + "-".join(Path(n).stem for n in names), config_hash, runs_dir
+        )
+    if out is not None:
+        _check_out_dir(out, config_hash, force=force)
+
+    fit_kwargs: dict[str, Any] = {
+        "model": settings["model"],
+        "device": settings["device"],
+        "random_state": spec.seed,
+        "progress": progress,
+    }
+    for key in ("image_size", "epochs", "precision"):
+        if key in settings:
+            fit_kwargs[key] = settings[key]
+    if spec.batch_size is not None:
+        fit_kwargs["batch_size"] = spec.batch_size
+
+    models: dict[str, Any] = {}
+    trained: dict[str, Dataset] = {}
+    for d in datasets:
+        capped = cap_train_rows(d, size, by=sensitive, random_state=spec.seed)
+        trained[d.name] = capped
+        models[d.name] = fit(capped, **fit_kwargs)
+
+    cells = []
+    for train_name, model in models.items():
+        for test_ds in datasets:
+            test = test_ds.split_table("test")
+            cells.append(
+                {
+                    "train": train_name,
+                    "test": test_ds.name,
+                    "metrics": evaluate_model(model, test, test_ds, sensitive, spec),
+                }
+            )
+
+    config = spec.to_dict()
+    for key in ("data_dir", "dataset"):
+        config.pop(key, None)
+    config.update(settings)
+    config.update({"datasets": names, "train_size": size, "sensitive": list(sensitive)})
+    document: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "compare",
+        "fairsuite_version": __version__,
+        "datasets": [d.name for d in datasets],
+        "task": datasets[0].task,
+        "classes": list(datasets[0].classes),
+        "sensitive": list(sensitive),
+        "train_size": size,
+        "config": config,
+        "config_hash": config_hash,
+        "seed": spec.seed,
+        "compositions": {name: composition(ds) for name, ds in trained.items()},
+        "checksums": {d.name: dict(sorted(d.checksums.items())) for d in datasets},
+        "synthetic": {d.name: bool(d.synthetic) for d in datasets},
+        "cells": cells,
+        "training": {name: _training_record(m, settings) for name, m in models.items()},
+        "environment": environment(),
+    }
+    document = json.loads(dumps_json(document))
+    if out is not None:
+        from fairsuite.report import write_report
+
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "result.json", document)
+        write_report(document, out / "report.html")
+    return document
