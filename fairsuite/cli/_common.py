@@ -19,6 +19,9 @@ __all__ = [
     "seed_option",
     "json_option",
     "echo_err",
+    "dataset_options",
+    "load_from_options",
+    "is_table_path",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,3 +116,102 @@ def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print exactly one JSON document on stdout."
     )(f)
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+_CSV_NEEDS = "{source} is a file: pass --target COLUMN and at least one --sensitive COLUMN"
+_NAMED_NO_CSV_OPTIONS = (
+    "--sensitive and --positive-label apply to CSV/Parquet files; {name!r} is a dataset with a "
+    "card (its sensitive attributes and positive label are in datasets/{name}.yaml)"
+)
+
+
+def dataset_options(f: F) -> F:
+    """Options of every command that takes a dataset name or a CSV/Parquet path.
+
+    ``--data-dir``, ``--allow-missing``, ``--target``, ``--sensitive`` (repeatable) and
+    ``--positive-label``; pass them to :func:`load_from_options`.
+    """
+    f = click.option(
+        "--positive-label",
+        default=None,
+        help="CSV/Parquet: the target value that is the positive class (code 1).",
+    )(f)
+    f = click.option(
+        "--sensitive",
+        multiple=True,
+        help="CSV/Parquet: a sensitive-attribute column (repeat for several).",
+    )(f)
+    f = click.option(
+        "--target",
+        default=None,
+        help="CSV/Parquet: the column to predict. Named datasets: one of the card's tasks.",
+    )(f)
+    f = click.option(
+        "--allow-missing",
+        is_flag=True,
+        help="Drop (and count) labelled images that are missing or not valid images.",
+    )(f)
+    return data_dir_option(f)
+
+
+def is_table_path(source: str) -> bool:
+    """True when ``source`` names a CSV/TSV/Parquet file rather than a dataset card."""
+    import os
+
+    return source.lower().endswith(_TABLE_SUFFIXES) or os.path.sep in source
+
+
+def load_from_options(
+    source: str,
+    *,
+    data_dir: str | None,
+    allow_missing: bool,
+    target: str | None,
+    sensitive: tuple[str, ...],
+    positive_label: str | None,
+    seed: int = 0,
+    require_images: bool = True,
+) -> Any:
+    """Load a named dataset or a CSV/Parquet file from :func:`dataset_options` values.
+
+    Usage mistakes (an unknown dataset name, CSV options missing) raise ``click.UsageError``
+    (exit 2); data problems raise the library's errors (exit 3).
+    """
+    from fairsuite.data import list_datasets, load_csv, load_dataset
+
+    if is_table_path(source):
+        if not target or not sensitive:
+            raise click.UsageError(_CSV_NEEDS.format(source=source))
+        return load_csv(
+            source,
+            target=target,
+            sensitive=list(sensitive),
+            positive_label=positive_label,
+            random_state=seed,
+        )
+    known = list_datasets()
+    if source not in known:
+        raise click.BadParameter(
+            f"unknown dataset {source!r}; known: {', '.join(known)}, or a .csv/.parquet path",
+            param_hint="DATASET",
+        )
+    if sensitive or positive_label is not None:
+        raise click.UsageError(_NAMED_NO_CSV_OPTIONS.format(name=source))
+    if target is not None and source != "synthfaces":
+        from fairsuite.data import get_card
+
+        tasks = sorted(get_card(source).tasks)
+        if target not in tasks:
+            raise click.BadParameter(
+                f"dataset {source!r} has no task {target!r}; allowed: {', '.join(tasks)}",
+                param_hint="--target",
+            )
+    return load_dataset(
+        source,
+        data_dir=data_dir,
+        task=target,
+        allow_missing=allow_missing,
+        require_images=require_images,
+        random_state=seed,
+    )

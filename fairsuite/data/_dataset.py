@@ -30,6 +30,10 @@ class LoadReport:
         For image datasets: images the labels list (``None`` for tables).
     images_present : int | None
         For image datasets: how many of those exist on disk.
+    recoded : dict[str, int]
+        Reason -> number of values kept but recoded (e.g. Adult's ``?`` kept as ``Unknown``).
+    notes : tuple[str, ...]
+        Other things the user should know (e.g. a checksum that differs from the published one).
     """
 
     rows_read: int
@@ -38,6 +42,8 @@ class LoadReport:
     examples: dict[str, list[str]] = field(default_factory=dict)
     images_listed: int | None = None
     images_present: int | None = None
+    recoded: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON."""
@@ -48,6 +54,8 @@ class LoadReport:
             "examples": {k: list(v) for k, v in self.examples.items()},
             "images_listed": self.images_listed,
             "images_present": self.images_present,
+            "recoded": dict(self.recoded),
+            "notes": list(self.notes),
         }
 
 
@@ -124,10 +132,11 @@ class Dataset:
 
     def __repr__(self) -> str:
         counts = self.table["split"].value_counts().to_dict() if "split" in self.table else {}
+        split_counts = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
         lines = [
             f"Dataset {self.name}",
             f"    Kind: {self.kind}",
-            f"    Number of datapoints: {len(self.table)} ({', '.join(f'{k}={v}' for k, v in sorted(counts.items()))})",
+            f"    Number of datapoints: {len(self.table)} ({split_counts})",
             f"    Task: {self.task} (classes: {', '.join(self.classes)})",
             f"    Sensitive: {', '.join(self.sensitive)}",
             f"    Root location: {self.root}",

@@ -1,0 +1,46 @@
+"""Datasets: cards, loaders into the standard Table, the embedded synthetic face set, composition.
+
+Every loader returns a :class:`Dataset`: one pandas Table with ``y``, the sensitive attributes
+in the shared taxonomy (native labels kept beside them as ``native_*``), ``split``, and ``path``
+(images) or feature columns (tables), plus a :class:`LoadReport` that counts what was read,
+kept, dropped and recoded. The dataset cards (``datasets/<name>.yaml``, shipped with the
+package) hold each dataset's files, licence, citation, schema and the mapping onto the shared
+taxonomy.
+"""
+
+from __future__ import annotations
+
+from fairsuite.data._cards import (
+    AttributeMap,
+    CardFile,
+    DatasetCard,
+    TaskSpec,
+    get_card,
+    list_datasets,
+)
+from fairsuite.data._composition import composition
+from fairsuite.data._dataset import Dataset, LoadReport
+from fairsuite.data._image_cache import ImageCache, build_image_cache
+from fairsuite.data._loaders import load_csv, load_dataset
+from fairsuite.data._synthfaces import make_synthfaces
+
+__all__ = [
+    # records
+    "Dataset",
+    "LoadReport",
+    "DatasetCard",
+    "CardFile",
+    "AttributeMap",
+    "TaskSpec",
+    # loading
+    "load_dataset",
+    "load_csv",
+    "make_synthfaces",
+    "list_datasets",
+    "get_card",
+    # describing
+    "composition",
+    # decoded images
+    "ImageCache",
+    "build_image_cache",
+]

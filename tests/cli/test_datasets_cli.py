@@ -1,0 +1,239 @@
+"""`fairsuite datasets list` and `fairsuite datasets info`: output, JSON, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fairsuite.cli import cli, main
+from fairsuite.exceptions import ExitCode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from _data_fakes import FAIRFACE_TRAIN, write_fairface, write_utkface  # noqa: E402
+
+
+@pytest.fixture
+def fake_root(tmp_path: Path) -> Path:
+    """An empty data root in a temporary directory."""
+    root = tmp_path / "data"
+    root.mkdir()
+    return root
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code), out, err
+
+
+@pytest.mark.parametrize("cmd", [["datasets", "list"], ["datasets", "info"]])
+def test_help_has_summary_and_example(cmd: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*cmd, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+    assert f"fairsuite {' '.join(cmd)}" in result.stdout
+
+
+def test_list_shows_found_and_missing(
+    data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["datasets", "list", "--data-dir", str(data_root)], capsys)
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert set(lines) == {"adult", "compas", "fairface", "synthfaces", "utkface"}
+    assert "found" in lines["fairface"] and "CC BY 4.0" in lines["fairface"]
+    assert "embedded" in lines["synthfaces"]
+    assert f"data root: {data_root}" in err
+    code, out, _ = run(["datasets", "list", "--data-dir", str(tmp_path), "--json"], capsys)
+    doc = json.loads(out)
+    assert {d["name"]: d["status"] for d in doc["datasets"]}["adult"] == "missing"
+
+
+def test_info_fairface_all_labelled_faces(
+    data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["datasets", "info", "fairface", "--data-dir", str(data_root)], capsys)
+    assert code == 0, err
+    assert "rows: 97,698 (test 10,954, train 86,744)" in out
+    assert "images: 11,400 of 97,698 listed are present on disk" in out
+    assert "race x gender x age_group" in out
+    code, out, err = run(
+        ["datasets", "info", "fairface", "--data-dir", str(data_root), "--json"], capsys
+    )
+    assert code == 0
+    doc = json.loads(out)  # exactly one JSON document on stdout
+    assert doc["n"] == 97_698
+    assert doc["images"] == {"listed": 97_698, "present": 11_400}
+    assert doc["attributes"]["race"]["groups"]["White"]["n"] == 8701 + 7826 + 1122 + 963
+    assert doc["load_report"]["rows_read"] == 97_698
+    assert "loading fairface" in err
+
+
+def test_info_synthfaces_needs_no_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:  # noqa: ANN001
+    monkeypatch.setenv("FAIRSUITE_DATA", str(tmp_path / "no-data-here"))
+    code, out, err = run(["datasets", "info", "synthfaces"], capsys)
+    assert code == 0, err
+    assert "SYNTHETIC" in out
+    assert "rows: 5,000 (test 1,000, train 4,000)" in out
+    code, out, _ = run(["datasets", "info", "synthfaces", "--json"], capsys)
+    doc = json.loads(out)
+    assert doc["synthetic"] is True
+    assert doc["attributes"]["skin_tone"]["groups"]["dark"]["n"] == 250
+
+
+def test_info_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "age,sex,hired\n" + "".join(f"{20 + i},{'FM'[i % 2]},{i % 3 == 0:d}\n" for i in range(40))
+    )
+    code, out, err = run(
+        [
+            "datasets",
+            "info",
+            str(path),
+            "--target",
+            "hired",
+            "--sensitive",
+            "sex",
+            "--positive-label",
+            "1",
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["n"] == 40 and doc["classes"] == ["0", "1"]
+    assert doc["attributes"]["sex"]["groups"]["F"]["n"] == 20
+
+
+def _one_line_error(err: str) -> str:
+    lines = [line for line in err.splitlines() if not line.startswith("loading ")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_bad_data_exits_3_with_one_line(
+    fake_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [*FAIRFACE_TRAIN[:2], ("train/3.jpg", "20-29", "Female", "Martian", "True")]
+    write_fairface(fake_root, train=rows)
+    code, out, err = run(["datasets", "info", "fairface", "--data-dir", str(fake_root)], capsys)
+    assert code == ExitCode.DATA == 3
+    assert out == ""
+    line = _one_line_error(err)
+    assert "row 4, column 'race': unknown value 'Martian'; allowed:" in line
+
+
+def test_missing_data_root_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["datasets", "info", "adult", "--data-dir", str(tmp_path / "nope")], capsys)
+    assert code == 3
+    line = _one_line_error(err)
+    assert f"data root {tmp_path / 'nope'} does not exist" in line and "archive.ics.uci.edu" in line
+
+
+def test_missing_dataset_folder_exits_3(
+    fake_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["datasets", "info", "utkface", "--data-dir", str(fake_root)], capsys)
+    assert code == 3
+    assert "dataset folder" in _one_line_error(err) and "susanqq.github.io/UTKFace" in err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        ["--debug", "datasets", "info", "adult", "--data-dir", str(tmp_path / "nope")], capsys
+    )
+    assert code == 3
+    assert "Traceback" in err
+
+
+def test_utkface_malformed_names_reported_on_stderr(
+    fake_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_utkface(
+        fake_root, ["25_0_0_1.jpg.chip.jpg", "5_1_1_2.jpg.chip.jpg", "39_1_3.jpg.chip.jpg"]
+    )
+    code, out, err = run(["datasets", "info", "utkface", "--data-dir", str(fake_root)], capsys)
+    assert code == 0, err
+    assert "dropped 1 rows: malformed file name (first: 39_1_3.jpg.chip.jpg)" in err
+    assert "rows: 2" in out
+
+
+def test_allow_missing_reports_counts(fake_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_fairface(fake_root)
+    (folder / "train" / "1.jpg").unlink()
+    code, out, err = run(
+        ["datasets", "info", "fairface", "--data-dir", str(fake_root), "--json"], capsys
+    )
+    assert code == 0  # info reads the labels: composition of all rows, images counted
+    assert json.loads(out)["images"] == {"listed": 6, "present": 5}
+
+
+def test_csv_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("age,sex,hired\n30,F,1\n40,F,0\n")
+    code, _, err = run(
+        ["datasets", "info", str(path), "--target", "outcome", "--sensitive", "sex"], capsys
+    )
+    assert code == 3
+    assert (
+        "target column 'outcome' does not exist; columns are ['age', 'sex', 'hired']"
+        in _one_line_error(err)
+    )
+    code, _, err = run(
+        ["datasets", "info", str(path), "--target", "hired", "--sensitive", "sex"], capsys
+    )
+    assert code == 3
+    assert "sensitive attribute 'sex' has a single group ('F')" in _one_line_error(err)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, _, err = run(
+        ["datasets", "info", str(empty), "--target", "a", "--sensitive", "b"], capsys
+    )
+    assert code == 3
+    assert "is empty" in _one_line_error(err)
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["datasets", "info", "celeba"], capsys)
+    assert code == ExitCode.USAGE == 2
+    assert "unknown dataset 'celeba'; known: adult, compas, fairface, synthfaces, utkface" in err
+    path = tmp_path / "people.csv"
+    path.write_text("a,b\n1,2\n")
+    code, _, err = run(["datasets", "info", str(path)], capsys)
+    assert code == 2
+    assert "pass --target COLUMN and at least one --sensitive COLUMN" in err
+    code, _, err = run(["datasets", "info", "adult", "--sensitive", "sex"], capsys)
+    assert code == 2
+    code, _, err = run(["datasets", "info", "adult", "--target", "race"], capsys)
+    assert code == 2
+    assert "dataset 'adult' has no task 'race'; allowed: income" in err
+
+
+def test_cards_found_from_a_non_editable_install_layout(tmp_path: Path) -> None:
+    """The cards are package data: found through importlib.resources, not the working directory."""
+    import os
+    import subprocess
+
+    code = (
+        "from fairsuite.data import list_datasets, get_card; "
+        "print(list_datasets(), get_card('adult').license)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
+    )
+    assert "['adult', 'compas', 'fairface', 'synthfaces', 'utkface'] CC BY 4.0" in res.stdout
