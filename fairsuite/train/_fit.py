@@ -1,0 +1,518 @@
+"""``fit``: train a classifier on a Dataset's training split."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import TYPE_CHECKING, Any, Literal
+
+from fairsuite.exceptions import DataFairnessWarning, InvalidInputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from fairsuite.data._dataset import Dataset
+    from fairsuite.train._model import TrainedModel
+
+__all__ = ["fit", "MODELS"]
+
+TABULAR_MODELS = ("logreg", "hgb", "mlp")
+IMAGE_MODEL_NAMES = ("small_cnn", "resnet18", "resnet34", "resnet50")
+MODELS = {"image": ("auto", *IMAGE_MODEL_NAMES), "tabular": ("auto", *TABULAR_MODELS)}
+
+NOT_A_DATASET = (
+    "fit() takes a fairsuite Dataset (from fairsuite.data.load_dataset); got {type}. Wrap a table "
+    "in fairsuite.data.Dataset or load it with fairsuite.data.load_csv."
+)
+MODEL_INVALID = (
+    "model={model!r} cannot train on the {kind} dataset {name!r}; allowed for {kind} data: "
+    "{allowed}."
+)
+MISSING_COLUMNS = (
+    "the table of dataset {name!r} lacks column(s) {missing} that training needs; the Table "
+    "contract (fairsuite.data.Dataset) requires 'y', 'split' and {extra}."
+)
+NO_TRAIN_ROWS = (
+    "dataset {name!r} has no rows with split == 'train' (splits present: {splits}); training "
+    "needs some. Check the loader's split or the 'split' column."
+)
+ONE_CLASS = (
+    "the training rows of dataset {name!r} (after removing zero-weight rows and images that "
+    "failed to decode) hold only class(es) {present} of {classes}; a classifier needs at least "
+    "two. Check the split, the sample weights and max_train_rows."
+)
+WEIGHT_INVALID = (
+    "column 'sample_weight' of dataset {name!r} must hold finite numbers >= 0 with a positive "
+    "sum over the training rows; found {problem}. Fix the weights (reweighting writes them)."
+)
+OPTION_INVALID = "{option}={value!r} is invalid: {allowed}."
+Y_INVALID = (
+    "column 'y' of dataset {name!r} must hold integer codes 0..{k_minus_1} (one per entry of "
+    "classes {classes}); found {found}."
+)
+
+
+def _check_option(ok: bool, option: str, value: Any, allowed: str) -> None:
+    if not ok:
+        raise InvalidInputError(OPTION_INVALID.format(option=option, value=value, allowed=allowed))
+
+
+def allocate_stratified(
+    frame: pd.DataFrame, columns: list[str], n_take: int, random_state: int
+) -> np.ndarray:
+    """Boolean mask selecting exactly ``n_take`` rows spread proportionally over the strata.
+
+    Each stratum (a distinct combination of ``columns``) gets ``floor(share * n_take)`` rows;
+    the leftover rows go to the strata with the largest remainders (ties broken at random).
+    Rows within a stratum are drawn at random; everything is seeded by ``random_state``.
+    """
+    import numpy as np
+
+    n = len(frame)
+    mask = np.zeros(n, dtype=bool)
+    if n_take <= 0 or n == 0:
+        return mask
+    if n_take >= n:
+        mask[:] = True
+        return mask
+    rng = np.random.default_rng(random_state)
+    codes = (
+        frame.groupby(columns, sort=True, dropna=False).ngroup().to_numpy()
+        if columns
+        else np.zeros(n, int)
+    )
+    n_cells = int(codes.max()) + 1
+    sizes = np.bincount(codes, minlength=n_cells)
+    exact = sizes * (n_take / n)
+    take = np.floor(exact).astype(int)
+    left = n_take - int(take.sum())
+    if left > 0:
+        rema = exact - take + rng.random(n_cells) * 1e-9
+        order = np.argsort(-rema, kind="stable")
+        take[order[:left]] += 1
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    for c in range(n_cells):
+        members = order[starts[c] : starts[c + 1]]
+        if take[c] > 0:
+            mask[rng.permutation(members)[: take[c]]] = True
+    return mask
+
+
+def _defaults(kind: str, model: str, device_type: str) -> dict[str, Any]:
+    gpu = device_type != "cpu"
+    if kind == "image":
+        return {
+            "epochs": 30 if gpu else 10,
+            "batch_size": 256 if gpu else 128,
+            "lr": 2e-3 if model == "small_cnn" else 1e-3,
+            "weight_decay": 0.05,
+        }
+    return {"epochs": 40, "batch_size": 512, "lr": 1e-3, "weight_decay": 1e-4}
+
+
+def fit(
+    dataset: Dataset,
+    *,
+    model: str = "auto",
+    image_size: int = 64,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    device: str = "auto",
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto",
+    pretrained: bool = False,
+    val_fraction: float = 0.1,
+    patience: int = 3,
+    random_state: int = 0,
+    progress: bool = True,
+    max_train_rows: int | None = None,
+) -> TrainedModel:
+    """Train a classifier on the ``split == "train"`` rows of ``dataset``.
+
+    A validation split (``val_fraction`` of the training rows, stratified by every sensitive
+    attribute x label, seeded) is carved out first; torch models stop early on its accuracy and
+    keep their best epoch. A ``sample_weight`` column, when present, weights every loss and
+    every scikit-learn ``fit``; rows of weight 0 contribute nothing and are left out (counted in
+    ``config["excluded"]``). Image rows whose file cannot be decoded are excluded and counted the
+    same way (with a :class:`~fairsuite.exceptions.DataFairnessWarning`).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`fairsuite.data.load_dataset`; its table follows the Table contract.
+    model : str, default "auto"
+        Images: ``"small_cnn"``, ``"resnet18"``, ``"resnet34"``, ``"resnet50"``; ``"auto"`` is
+        small_cnn on a CPU and resnet18 on a GPU. Tables: ``"logreg"`` (logistic regression),
+        ``"hgb"`` (histogram gradient boosting), ``"mlp"`` (torch); ``"auto"`` is hgb.
+    image_size : int, default 64
+        Side of the square images the model sees (ResNets below 64 px get a 3x3 stride-1 stem
+        without max-pool instead of the ImageNet stem).
+    epochs, batch_size, lr : optional
+        Defaults sized for the device: images 10 epochs x 128 on a CPU, 30 x 256 on a GPU
+        (AdamW, cosine schedule); MLP 40 x 512.
+    device : str, default "auto"
+        ``"cuda"``, then ``"mps"``, then ``"cpu"``; or name one.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default "auto"
+        Autocast dtype: auto is bf16 on GPUs that support it (else fp16 with a gradient
+        scaler) and fp32 on CPU; ``"bf16"`` on a CPU is an explicit option.
+    pretrained : bool, default False
+        ResNets only: start from torchvision's ImageNet weights found in the torch hub cache;
+        nothing is downloaded (a clear error says where it looked).
+    val_fraction : float, default 0.1
+        Share of training rows held out for early stopping (0 disables it).
+    patience : int, default 3
+        Epochs without a better validation accuracy before stopping.
+    random_state : int, default 0
+        Seeds the splits, initialisation, shuffling and augmentation: the same seed gives the
+        same predictions on a CPU.
+    progress : bool, default True
+        Progress bars on stderr (only when it is a terminal).
+    max_train_rows : int, optional
+        Train on at most this many training rows (a stratified, seeded subsample).
+
+    Returns
+    -------
+    TrainedModel
+
+    Raises
+    ------
+    InvalidInputError
+        A bad option, missing columns, invalid weights or fewer than two classes to learn.
+    DatasetNotFoundError
+        ``pretrained=True`` and the weights are not in the torch hub cache.
+    DatasetIntegrityError
+        Not one training image could be decoded.
+    """
+    import numpy as np
+    import pandas as pd
+
+    table = getattr(dataset, "table", None)
+    if not isinstance(table, pd.DataFrame) or getattr(dataset, "kind", None) not in (
+        "image",
+        "tabular",
+    ):
+        raise InvalidInputError(NOT_A_DATASET.format(type=type(dataset).__name__))
+    kind: str = dataset.kind
+    name = dataset.name
+    allowed = MODELS[kind]
+    if model not in allowed:
+        raise InvalidInputError(
+            MODEL_INVALID.format(model=model, kind=kind, name=name, allowed=", ".join(allowed))
+        )
+    needed = ["y", "split"] + (["path"] if kind == "image" else list(dataset.features))
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        extra = "'path'" if kind == "image" else "the feature columns in Dataset.features"
+        raise InvalidInputError(MISSING_COLUMNS.format(name=name, missing=missing, extra=extra))
+    if kind == "tabular" and not dataset.features:
+        from fairsuite.train._tabular import NO_FEATURES
+
+        raise InvalidInputError(NO_FEATURES.format(name=name))
+    _check_option(
+        0.0 <= float(val_fraction) < 0.5, "val_fraction", val_fraction, "a share in [0, 0.5)"
+    )
+    _check_option(
+        isinstance(patience, int) and patience >= 1, "patience", patience, "an integer >= 1"
+    )
+    _check_option(
+        epochs is None or (isinstance(epochs, int) and epochs >= 1),
+        "epochs",
+        epochs,
+        "an integer >= 1",
+    )
+    _check_option(
+        batch_size is None or (isinstance(batch_size, int) and batch_size >= 2),
+        "batch_size",
+        batch_size,
+        "an integer >= 2",
+    )
+    _check_option(lr is None or float(lr) > 0, "lr", lr, "a positive learning rate")
+    _check_option(
+        max_train_rows is None or (isinstance(max_train_rows, int) and max_train_rows >= 2),
+        "max_train_rows",
+        max_train_rows,
+        "None or an integer >= 2",
+    )
+    if kind == "image":
+        _check_option(
+            isinstance(image_size, int) and 8 <= image_size <= 1024,
+            "image_size",
+            image_size,
+            "an integer in 8..1024",
+        )
+    k = len(dataset.classes)
+    y_all = table["y"]
+    if not pd.api.types.is_integer_dtype(y_all) or (
+        len(y_all) and (y_all.min() < 0 or y_all.max() >= k)
+    ):
+        found = f"dtype {y_all.dtype}, values {sorted(pd.unique(y_all).tolist())[:5]}"
+        raise InvalidInputError(
+            Y_INVALID.format(name=name, k_minus_1=k - 1, classes=list(dataset.classes), found=found)
+        )
+
+    from fairsuite.train._device import limit_threads, resolve_device, resolve_precision
+
+    is_train = (table["split"] == "train").to_numpy()
+    if not is_train.any():
+        splits = sorted(map(str, pd.unique(table["split"])))
+        raise InvalidInputError(NO_TRAIN_ROWS.format(name=name, splits=splits))
+    train = table.loc[is_train]
+    strata = [c for c in dataset.sensitive if c in table.columns and c != "y"] + ["y"]
+
+    excluded: dict[str, int] = {}
+    if max_train_rows is not None and len(train) > max_train_rows:
+        keep = allocate_stratified(train, strata, max_train_rows, random_state)
+        excluded["beyond max_train_rows"] = int((~keep).sum())
+        train = train.loc[keep]
+
+    weighted = "sample_weight" in table.columns
+    if weighted:
+        w = pd.to_numeric(train["sample_weight"], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any() or w.sum() <= 0:
+            problem = (
+                f"{int(bad.sum())} non-finite or negative value(s), e.g. "
+                f"{train['sample_weight'][bad].head(3).tolist()}"
+                if bad.any()
+                else "all weights are 0"
+            )
+            raise InvalidInputError(WEIGHT_INVALID.format(name=name, problem=problem))
+        if (w == 0).any():
+            excluded["zero sample weight"] = int((w == 0).sum())
+            train = train.loc[w > 0]
+
+    dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
+    if model == "auto":
+        model = ("resnet18" if dev.type == "cuda" else "small_cnn") if kind == "image" else "hgb"
+    if kind == "image" and pretrained:  # check before any decoding
+        from fairsuite.train._vision import build_image_model
+
+        build_image_model(model, k, image_size=image_size, pretrained=True)
+    n_threads = limit_threads()
+
+    images = np.zeros((0, 1, 1, 3), dtype=np.uint8)  # replaced below for image datasets
+    if kind == "image":
+        from fairsuite.data._image_cache import build_image_cache
+
+        with warnings.catch_warnings():  # fit warns below, with the dataset's name
+            warnings.simplefilter("ignore", DataFairnessWarning)
+            cache = build_image_cache(
+                train["path"].astype(str).tolist(), image_size=image_size, progress=progress
+            )
+        if cache.n_failed:
+            excluded["image failed to decode"] = cache.n_failed
+            train = train.loc[cache.ok]
+        images = np.ascontiguousarray(cache.array[cache.ok])
+
+    present = sorted(pd.unique(train["y"]).tolist())
+    if len(present) < 2:
+        raise InvalidInputError(
+            ONE_CLASS.format(
+                name=name,
+                present=[dataset.classes[i] for i in present],
+                classes=list(dataset.classes),
+            )
+        )
+    n_val = int(round(val_fraction * len(train)))
+    is_val = allocate_stratified(train, strata, n_val, random_state + 1)
+    fit_rows, val_rows = ~is_val, is_val
+    # Writable copies: pandas may hand out read-only views, which torch.from_numpy warns about.
+    y = np.array(train["y"].to_numpy(dtype=np.int64), copy=True)
+    w = np.array(train["sample_weight"], dtype=float, copy=True) if weighted else None
+
+    d = _defaults(kind, model, dev.type)
+    epochs_ = epochs or d["epochs"]
+    bs = batch_size or d["batch_size"]
+    lr_ = float(lr) if lr is not None else d["lr"]
+    config: dict[str, Any] = {
+        "kind": kind,
+        "model": model,
+        "dataset": name,
+        "task": dataset.task,
+        "classes": list(dataset.classes),
+        "sensitive": list(dataset.sensitive),
+        "random_state": random_state,
+        "val_fraction": val_fraction,
+        "patience": patience,
+        "n_train_rows": int(is_train.sum()),
+        "n_train": int(fit_rows.sum()),
+        "n_val": int(val_rows.sum()),
+        "excluded": excluded,
+        "weighted": weighted,
+        "device_type": dev.type,
+        "threads": n_threads,
+    }
+    import torch
+
+    if kind == "image":
+        from fairsuite.train._engine import IMAGENET_MEAN, IMAGENET_STD, ImageSource, train_loop
+        from fairsuite.train._vision import build_image_model, stem_for
+
+        if excluded.get("image failed to decode"):
+            warnings.warn(
+                f"{excluded['image failed to decode']} training image(s) of dataset {name!r} could "
+                "not be decoded and were left out of training (TrainedModel.config['excluded']).",
+                DataFairnessWarning,
+                stacklevel=2,
+            )
+        torch.manual_seed(random_state)
+        net = build_image_model(model, k, image_size=image_size, pretrained=pretrained)
+        net = net.to(dev).to(memory_format=torch.channels_last)
+        all_img = torch.from_numpy(images).to(dev)
+        fit_idx = torch.from_numpy(np.flatnonzero(fit_rows)).to(dev)
+        val_idx = torch.from_numpy(np.flatnonzero(val_rows)).to(dev)
+        src_fit = ImageSource(all_img[fit_idx])
+        src_val = ImageSource(all_img[val_idx]) if n_val else None
+        del all_img
+        yt = torch.from_numpy(y).to(dev)
+        wt = torch.from_numpy(w).float().to(dev) if w is not None else None
+        res = train_loop(
+            net,
+            src_fit,
+            yt[fit_idx],
+            wt[fit_idx] if wt is not None else None,
+            src_val,
+            yt[val_idx] if n_val else None,
+            device=dev,
+            precision=prec,
+            epochs=epochs_,
+            batch_size=bs,
+            lr=lr_,
+            weight_decay=d["weight_decay"],
+            patience=patience,
+            random_state=random_state,
+            progress=progress,
+            desc=f"training {model} ({dev.type}, {prec})",
+            unit="image",
+        )
+        config.update(
+            {
+                "image_size": image_size,
+                "pretrained": pretrained,
+                "stem": stem_for(model, image_size, pretrained),
+                "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+                "augmentation": {"random_crop_padding": 4, "horizontal_flip": True},
+                "epochs": epochs_,
+                "batch_size": bs,
+                "lr": lr_,
+                "weight_decay": d["weight_decay"],
+                "optimizer": "AdamW + cosine",
+                "precision": prec,
+                "inference_precision": prec,
+                "best_val_accuracy": res.best_val_accuracy,
+            }
+        )
+        from fairsuite.train._model import TrainedModel
+
+        return TrainedModel(
+            config=config,
+            history=res.history,
+            best_epoch=res.best_epoch,
+            device=str(dev),
+            estimator=net,
+        )
+
+    # -- tabular -------------------------------------------------------------------------------
+    from fairsuite.train._model import TrainedModel
+    from fairsuite.train._tabular import Preprocessor, fit_hgb, fit_logreg, make_mlp
+
+    features = tuple(dataset.features)
+    fit_frame = train.loc[fit_rows]
+    w_fit = w[fit_rows] if w is not None else None
+    prep = Preprocessor.fit(fit_frame, features, w_fit)
+    x_all = prep.transform(train)
+    x_fit, y_fit = x_all[fit_rows], y[fit_rows]
+    x_val, y_val = x_all[val_rows], y[val_rows]
+    config.update({"features": list(features), "n_inputs": prep.n_outputs})
+    if model in ("logreg", "hgb"):
+        t0 = time.perf_counter()
+        est: Any
+        if model == "logreg":
+            est = fit_logreg(x_fit, y_fit, w_fit, random_state=random_state, n_classes=k)
+            proba_fit = est.predict_proba(x_fit)
+            proba_val = est.predict_proba(x_val) if n_val else None
+        else:
+            from fairsuite.train._tabular import hgb_proba
+
+            est = fit_hgb(x_fit, y_fit, w_fit, random_state=random_state)
+            proba_fit = hgb_proba(est, x_fit, k)
+            proba_val = hgb_proba(est, x_val, k) if n_val else None
+        seconds = time.perf_counter() - t0
+        p_true = np.clip(proba_fit[np.arange(len(y_fit)), y_fit], 1e-15, 1.0)
+        loss = float(np.average(-np.log(p_true), weights=w_fit))
+        val_acc = (
+            float((proba_val.argmax(1) == y_val).mean()) if proba_val is not None else float("nan")
+        )
+        history = [
+            {
+                "epoch": 1,
+                "loss": loss,
+                "val_accuracy": val_acc,
+                "rows_per_s": len(y_fit) / seconds,
+                "seconds": seconds,
+            }
+        ]
+        config.update(
+            {"precision": "fp64", "inference_precision": "fp64", "best_val_accuracy": val_acc}
+        )
+        if model == "hgb":
+            config["hgb"] = {"max_iter": 200, "learning_rate": 0.1, "early_stopping": False}
+        else:
+            config["logreg"] = {"C": 1.0, "solver": "lbfgs"}
+        return TrainedModel(
+            config=config,
+            history=history,
+            best_epoch=1,
+            device="cpu",
+            estimator=est,
+            preprocessor=prep,
+        )
+
+    from fairsuite.train._engine import TensorSource, train_loop
+
+    torch.manual_seed(random_state)
+    hidden = (128, 64)
+    net = make_mlp(prep.n_outputs, k, hidden).to(dev)
+    res = train_loop(
+        net,
+        TensorSource(torch.from_numpy(x_fit).to(dev)),
+        torch.from_numpy(y_fit).to(dev),
+        torch.from_numpy(w_fit).float().to(dev) if w_fit is not None else None,
+        TensorSource(torch.from_numpy(x_val).to(dev)) if n_val else None,
+        torch.from_numpy(y_val).to(dev) if n_val else None,
+        device=dev,
+        precision=prec,
+        epochs=epochs_,
+        batch_size=bs,
+        lr=lr_,
+        weight_decay=d["weight_decay"],
+        patience=patience,
+        random_state=random_state,
+        progress=progress,
+        desc=f"training mlp ({dev.type}, {prec})",
+        unit="row",
+    )
+    config.update(
+        {
+            "hidden": list(hidden),
+            "epochs": epochs_,
+            "batch_size": bs,
+            "lr": lr_,
+            "weight_decay": d["weight_decay"],
+            "optimizer": "AdamW + cosine",
+            "precision": prec,
+            "inference_precision": prec,
+            "best_val_accuracy": res.best_val_accuracy,
+        }
+    )
+    return TrainedModel(
+        config=config,
+        history=res.history,
+        best_epoch=res.best_epoch,
+        device=str(dev),
+        estimator=net,
+        preprocessor=prep,
+    )
