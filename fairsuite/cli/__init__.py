@@ -14,6 +14,7 @@ import click
 from fairsuite import __version__
 from fairsuite.cli._common import CONTEXT_SETTINGS, EXIT_CODES_HELP, run_cli
 from fairsuite.cli._datasets import datasets
+from fairsuite.cli._experiments import audit, compare
 
 __all__ = ["cli", "main"]
 
@@ -28,6 +29,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+cli.add_command(audit)
+cli.add_command(compare)
 cli.add_command(datasets)
 
 

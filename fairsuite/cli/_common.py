@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -45,6 +46,18 @@ def echo_err(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one plain line on stderr (the source location only with --debug)."""
+    echo_err(f"Warning: {message}")
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv
 
@@ -53,6 +66,8 @@ def run_cli(cli: click.Group, argv: list[str] | None = None) -> int:
     """Run ``cli`` and return the exit code; library errors become one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
+    if not debug:
+        warnings.showwarning = _show_warning
     try:
         cli.main(args=args, prog_name="fairsuite", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -140,7 +155,8 @@ def dataset_options(f: F) -> F:
     f = click.option(
         "--sensitive",
         multiple=True,
-        help="CSV/Parquet: a sensitive-attribute column (repeat for several).",
+        help="A sensitive-attribute column (repeat for several); for named datasets, one of "
+        "the card's attributes (default: the card's).",
     )(f)
     f = click.option(
         "--target",

@@ -114,6 +114,8 @@ def _spec_changes(params: dict[str, Any]) -> dict[str, Any]:
         changes["allow_missing"] = True
     if not changes.get("sensitive"):
         changes.pop("sensitive", None)
+    if params.get("task") is not None and params.get("target") is not None:
+        raise click.UsageError("use --task for a named dataset or --target for a file, not both")
     return {k: v for k, v in changes.items() if v is not None}
 
 

@@ -78,8 +78,9 @@ def load_for_spec(spec: AuditSpec) -> Dataset:
         "allow_missing": spec.allow_missing,
         "random_state": spec.seed,
     }
-    if spec.task is not None:
-        kwargs["task"] = spec.task
+    task = spec.task if spec.task is not None else spec.target
+    if task is not None:
+        kwargs["task"] = task
     return load_dataset(spec.dataset, **kwargs)
 
 
@@ -222,9 +223,11 @@ def evaluate_model(
     proba = np.asarray(model.predict_proba(test))
     y_pred = proba.argmax(axis=1)
     y_score = proba[:, 1] if proba.shape[1] == 2 else None
+    labels = np.asarray(dataset.classes, dtype=object)
+    # Metrics see the labels themselves, so results name classes as the dataset does.
     result = evaluate(
-        test["y"].to_numpy(),
-        y_pred,
+        labels[test["y"].to_numpy()],
+        labels[y_pred],
         sensitive_features=test[list(sensitive)].reset_index(drop=True),
         y_score=y_score,
         n_boot=spec.n_boot,
@@ -232,6 +235,7 @@ def evaluate_model(
         min_group_size=spec.min_group_size,
         random_state=spec.seed,
         classes=list(dataset.classes),
+        pos_label=dataset.positive_label,
     )
     return result.to_dict()
 

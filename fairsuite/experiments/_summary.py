@@ -9,7 +9,10 @@ __all__ = ["format_audit_summary", "format_compare_summary", "largest_gaps", "wo
 
 # Metrics whose larger value is worse; for the others, smaller is worse.
 _HIGHER_IS_WORSE = {"error_rate", "fpr", "fnr"}
-_GAP_METRICS = ("accuracy", "error_rate", "tpr", "fpr", "fnr", "selection_rate", "precision")
+# Headline gaps are error gaps: accuracy (the same gap as error rate), false positive and false
+# negative rates. Selection-rate and precision gaps are in the report; in the headline they would
+# be trivially large whenever the target itself is a sensitive attribute (gender from faces).
+_GAP_METRICS = ("accuracy", "fpr", "fnr")
 
 
 def _num(value: Any, fmt: str = "{:.3f}") -> str:
