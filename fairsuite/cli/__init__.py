@@ -12,14 +12,14 @@ import sys
 import click
 
 from fairsuite import __version__
-from fairsuite.cli._common import CONTEXT_SETTINGS, EXIT_CODES_HELP, run_cli
+from fairsuite.cli._common import CONTEXT_SETTINGS, EXIT_CODES_HELP, FairsuiteGroup, run_cli
 from fairsuite.cli._datasets import datasets
 from fairsuite.cli._experiments import audit, compare
 
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.group(cls=FairsuiteGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, "--version", prog_name="fairsuite")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.pass_context

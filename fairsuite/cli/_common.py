@@ -62,38 +62,62 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv
 
 
+def report_error(exc: BaseException, *, debug: bool) -> int:
+    """Print ``exc`` as one line on stderr (traceback with ``debug``); return its exit code.
+
+    Library errors (:class:`FairsuiteError`) carry their own code; anything else is a bug (4).
+    """
+    if debug:
+        traceback.print_exception(exc)
+    if isinstance(exc, FairsuiteError):
+        echo_err(f"Error: {exc}")
+        return int(exc.exit_code)
+    if not debug:
+        echo_err(
+            f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        )
+    return int(ExitCode.INTERNAL)
+
+
+class FairsuiteGroup(click.Group):
+    """A click group that maps library errors onto the documented exit codes.
+
+    The mapping happens inside ``invoke``, so ``fairsuite`` on the command line and
+    ``CliRunner().invoke(cli, ...)`` in tests exit alike.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        debug = bool((ctx.obj or {}).get("debug")) or _debug_requested(sys.argv)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+            debug = debug or bool((ctx.obj or {}).get("debug"))
+            ctx.exit(report_error(exc, debug=debug))
+
+
 def run_cli(cli: click.Group, argv: list[str] | None = None) -> int:
-    """Run ``cli`` and return the exit code; library errors become one line on stderr."""
+    """Run ``cli`` and return the exit code; errors become one line on stderr."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
     if not debug:
         warnings.showwarning = _show_warning
     try:
-        cli.main(args=args, prog_name="fairsuite", standalone_mode=False)
+        # Without standalone mode click returns the code of a ctx.exit(code) instead of raising.
+        code = cli.main(args=args, prog_name="fairsuite", standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
-        echo_err("Aborted.")
-        return int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
+    except (click.Abort, KeyboardInterrupt):
         echo_err("Interrupted.")
         return int(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         return int(exc.exit_code)
-    except FairsuiteError as exc:
-        if debug:
-            traceback.print_exc()
-        echo_err(f"Error: {exc}")
-        return int(exc.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the one place internal errors are reported
-        if debug:
-            traceback.print_exc()
-        else:
-            echo_err(
-                f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-            )
-        return int(ExitCode.INTERNAL)
+    except Exception as exc:  # noqa: BLE001 - errors raised outside a command (rare)
+        return report_error(exc, debug=debug)
     return int(ExitCode.OK)
 
 

@@ -113,6 +113,7 @@ class DatasetCard:
     default_task: str
     sensitive: tuple[str, ...]
     features: tuple[str, ...] = ()
+    audit_sensitive: tuple[str, ...] = ()
     known_issues: tuple[str, ...] = ()
     homepage: str | None = None
     license_note: str | None = None
@@ -194,6 +195,10 @@ class DatasetCard:
         for s in sensitive:
             if s not in taxonomy:
                 raise bad("sensitive", s, sorted(taxonomy))
+        audit_sensitive = tuple(str(s) for s in data.get("audit_sensitive") or sensitive)
+        for s in audit_sensitive:
+            if s not in sensitive:
+                raise bad("audit_sensitive", s, list(sensitive))
         return cls(
             name=str(data["name"]),
             title=str(data["title"]),
@@ -210,6 +215,7 @@ class DatasetCard:
             default_task=str(data["default_task"]),
             sensitive=sensitive,
             features=tuple(str(f) for f in data.get("features") or ()),
+            audit_sensitive=audit_sensitive,
             known_issues=tuple(str(k) for k in data["known_issues"] or ()),
             homepage=data.get("homepage"),
             license_note=data.get("license_note"),

@@ -128,8 +128,15 @@ def resolve_run_settings(spec: AuditSpec, kind: str) -> dict[str, Any]:
     return settings
 
 
+def default_sensitive(dataset: Dataset) -> tuple[str, ...]:
+    """What an audit breaks errors down by when the user names nothing: the card's
+    ``audit_sensitive`` (e.g. race and gender for faces), else every sensitive attribute."""
+    card_default = tuple(getattr(dataset.card, "audit_sensitive", ()) or ())
+    return card_default or tuple(dataset.sensitive)
+
+
 def _check_sensitive(dataset: Dataset, sensitive: tuple[str, ...]) -> tuple[str, ...]:
-    cols = tuple(sensitive) if sensitive else tuple(dataset.sensitive)
+    cols = tuple(sensitive) if sensitive else default_sensitive(dataset)
     for col in cols:
         if col not in dataset.table.columns or col in ("y", "split", "path", "row_id"):
             available = ", ".join(dataset.sensitive) or "(none)"

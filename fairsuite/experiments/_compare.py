@@ -24,6 +24,7 @@ from fairsuite.experiments._audit import (
     _training_record,
     cap_train_rows,
     default_out_dir,
+    default_sensitive,
     environment,
     evaluate_model,
     load_for_spec,
@@ -142,7 +143,7 @@ def run_compare(
     spec = spec or AuditSpec()
     datasets = [load_for_spec(dataclasses.replace(spec, dataset=name)) for name in names]
     sensitive = tuple(spec.sensitive) or tuple(
-        c for c in datasets[0].sensitive if all(c in d.sensitive for d in datasets)
+        c for c in default_sensitive(datasets[0]) if all(c in d.sensitive for d in datasets)
     )
     _check_compatible(datasets, sensitive)
 

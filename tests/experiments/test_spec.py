@@ -1,0 +1,90 @@
+"""Audit specs: the shipped specs parse, unknown keys and bad values are clear errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fairsuite.exceptions import ExitCode, GateConfigError, InvalidInputError
+from fairsuite.experiments import AuditSpec, load_spec
+from fairsuite.experiments._spec import _UNKNOWN_KEY, load_compare_spec
+
+AUDITS = Path(__file__).resolve().parents[2] / "audits"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in AUDITS.glob("*.yaml") if "-vs-" not in p.name))
+def test_shipped_audit_specs_parse(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.dataset in {"fairface", "utkface", "adult", "compas", "synthfaces"}
+    assert spec.sensitive, f"{path.name} names no sensitive attribute"
+
+
+def test_shipped_compare_spec_parses() -> None:
+    names, spec, train_size = load_compare_spec(AUDITS / "utkface-vs-fairface.yaml")
+    assert names == ["utkface", "fairface"]
+    assert spec.task == "gender" and spec.sensitive == ("race", "gender")
+    assert train_size is None
+
+
+def test_unknown_key_names_key_and_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text("dataset: adult\nepoch: 3\n")
+    allowed = ", ".join(AuditSpec.__dataclass_fields__)
+    msg = _UNKNOWN_KEY.format(source=str(path), key="epoch", allowed=allowed)
+    with pytest.raises(GateConfigError, match=re.escape(msg)) as info:
+        load_spec(path)
+    assert info.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("model", "resnet9000", "'model' must be one of auto, small_cnn"),
+        ("ci", 1.5, "'ci' must be a number strictly between 0 and 1"),
+        ("epochs", 0, "'epochs' must be an integer >= 1"),
+        ("seed", -1, "'seed' must be an integer >= 0"),
+        ("device", "tpu", "'device' must be one of auto, cpu, cuda, mps; got 'tpu'"),
+    ],
+)
+def test_bad_values_name_key_allowed_and_value(key: str, value: object, needle: str) -> None:
+    with pytest.raises(GateConfigError, match=re.escape(needle)):
+        AuditSpec.from_dict({"dataset": "adult", key: value})
+
+
+def test_missing_spec_file_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="does not exist") as info:
+        load_spec(tmp_path / "nope.yaml")
+    assert info.value.exit_code == ExitCode.DATA
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("dataset: [unclosed\n")
+    with pytest.raises(InvalidInputError, match=re.escape(f"{path}: not valid YAML")):
+        load_spec(path)
+
+
+def test_replace_ignores_none_and_validates() -> None:
+    spec = AuditSpec(dataset="adult")
+    assert spec.replace(epochs=None, seed=3).seed == 3
+    with pytest.raises(GateConfigError, match="'min_group_size' must be an integer >= 1"):
+        spec.replace(min_group_size=0)
+
+
+def test_config_hash_ignores_data_dir_but_not_settings() -> None:
+    a = AuditSpec(dataset="adult", data_dir="/a")
+    b = AuditSpec(dataset="adult", data_dir="/b")
+    assert a.config_hash() == b.config_hash()
+    assert a.config_hash() != AuditSpec(dataset="adult", seed=1).config_hash()
+    assert a.config_hash(model="hgb") != a.config_hash(model="logreg")
+
+
+def test_relative_csv_path_resolves_against_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "spec.yaml"
+    path.write_text("dataset: people.csv\ntarget: y\nsensitive: group\n")
+    spec = load_spec(path)
+    assert spec.dataset == str(tmp_path / "sub" / "people.csv")
+    assert spec.sensitive == ("group",)
