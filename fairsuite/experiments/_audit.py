@@ -120,7 +120,7 @@ def resolve_run_settings(spec: AuditSpec, kind: str) -> dict[str, Any]:
     settings: dict[str, Any] = {"model": model, "device": device}
     if kind == "image":
         settings["image_size"] = spec.image_size or (112 if gpu else 64)
-        settings["epochs"] = spec.epochs or (12 if gpu else 6)
+        settings["epochs"] = spec.epochs or (30 if gpu else 6)  # early stopping ends sooner
     elif model == "mlp":
         settings["epochs"] = spec.epochs or 20
     if spec.precision != "auto":
