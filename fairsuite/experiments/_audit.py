@@ -6,6 +6,7 @@ the gate all read it, so they cannot disagree. Its fields are documented in ``do
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 from pathlib import Path
@@ -135,6 +136,22 @@ def default_sensitive(dataset: Dataset) -> tuple[str, ...]:
     return card_default or tuple(dataset.sensitive)
 
 
+def fit_kwargs(spec: AuditSpec, settings: dict[str, Any], *, progress: bool) -> dict[str, Any]:
+    """Keyword arguments of :func:`fairsuite.train.fit` for a spec and its resolved settings."""
+    kwargs: dict[str, Any] = {
+        "model": settings["model"],
+        "device": settings["device"],
+        "random_state": spec.seed,
+        "progress": progress,
+    }
+    for key in ("image_size", "epochs", "precision"):
+        if key in settings:
+            kwargs[key] = settings[key]
+    if spec.batch_size is not None:
+        kwargs["batch_size"] = spec.batch_size
+    return kwargs
+
+
 def _check_sensitive(dataset: Dataset, sensitive: tuple[str, ...]) -> tuple[str, ...]:
     cols = tuple(sensitive) if sensitive else default_sensitive(dataset)
     for col in cols:
@@ -154,8 +171,6 @@ def cap_train_rows(
     The test split is untouched; the caller's table is not modified. Each stratum keeps its
     share (largest-remainder rounding, at least one row for every non-empty stratum when room).
     """
-    import dataclasses
-
     table = dataset.table
     train_mask = (table["split"] == "train").to_numpy()
     n_train = int(train_mask.sum())
@@ -325,18 +340,7 @@ def run_audit(
         _check_out_dir(out, config_hash, force=force)
 
     train_ds = cap_train_rows(dataset, spec.max_train_rows, by=sensitive, random_state=spec.seed)
-    fit_kwargs: dict[str, Any] = {
-        "model": settings["model"],
-        "device": settings["device"],
-        "random_state": spec.seed,
-        "progress": progress,
-    }
-    for key in ("image_size", "epochs", "precision"):
-        if key in settings:
-            fit_kwargs[key] = settings[key]
-    if spec.batch_size is not None:
-        fit_kwargs["batch_size"] = spec.batch_size
-    model = fit(train_ds, **fit_kwargs)
+    model = fit(train_ds, **fit_kwargs(spec, settings, progress=progress))
 
     test = dataset.split_table("test")
     metrics = evaluate_model(model, test, dataset, sensitive, spec)
@@ -349,7 +353,9 @@ def run_audit(
         "schema_version": SCHEMA_VERSION,
         "kind": "audit",
         "fairsuite_version": __version__,
-        "dataset": dataset_record(train_ds, composition(train_ds)),
+        "dataset": dataset_record(
+            train_ds, composition(dataclasses.replace(train_ds, sensitive=sensitive))
+        ),
         "config": config,
         "config_hash": config_hash,
         "seed": spec.seed,

@@ -27,6 +27,7 @@ from fairsuite.experiments._audit import (
     default_sensitive,
     environment,
     evaluate_model,
+    fit_kwargs,
     load_for_spec,
     resolve_run_settings,
 )
@@ -172,24 +173,13 @@ def run_compare(
     if out is not None:
         _check_out_dir(out, config_hash, force=force)
 
-    fit_kwargs: dict[str, Any] = {
-        "model": settings["model"],
-        "device": settings["device"],
-        "random_state": spec.seed,
-        "progress": progress,
-    }
-    for key in ("image_size", "epochs", "precision"):
-        if key in settings:
-            fit_kwargs[key] = settings[key]
-    if spec.batch_size is not None:
-        fit_kwargs["batch_size"] = spec.batch_size
-
+    kwargs = fit_kwargs(spec, settings, progress=progress)
     models: dict[str, Any] = {}
     trained: dict[str, Dataset] = {}
     for d in datasets:
         capped = cap_train_rows(d, size, by=sensitive, random_state=spec.seed)
         trained[d.name] = capped
-        models[d.name] = fit(capped, **fit_kwargs)
+        models[d.name] = fit(capped, **kwargs)
 
     cells = []
     for train_name, model in models.items():
@@ -220,7 +210,10 @@ def run_compare(
         "config": config,
         "config_hash": config_hash,
         "seed": spec.seed,
-        "compositions": {name: composition(ds) for name, ds in trained.items()},
+        "compositions": {
+            name: composition(dataclasses.replace(ds, sensitive=sensitive))
+            for name, ds in trained.items()
+        },
         "checksums": {d.name: dict(sorted(d.checksums.items())) for d in datasets},
         "synthetic": {d.name: bool(d.synthetic) for d in datasets},
         "cells": cells,

@@ -195,7 +195,7 @@ def _attribute_table(
                 },
             }
         )
-    rows.sort(key=lambda r: r["group"])
+    rows.sort(key=lambda r: natural_key(r["group"]))
     by_group = {r["group"]: r for r in rows}
     reported = {m for g in attr.get("groups") or [] for m in (g.get("metrics") or {})}
     columns = [m for m in GROUP_COLUMNS if m in metric_order and (m in reported or not reported)]
@@ -413,6 +413,14 @@ def _svg(text: str) -> Any:
     return Markup(text)  # drawn by us; matplotlib escapes the text it writes
 
 
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort key that orders numbers by value: age bins read 0-2, 3-9, 10-19, ..."""
+    import re
+
+    parts = re.split(r"(\d+)", str(name))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
 # --------------------------------------------------------------------------- dataset parts
 def _attr_order(names: Iterable[str], preferred: Iterable[str]) -> list[str]:
     names = list(names)
@@ -455,7 +463,7 @@ def _composition(
             }
             for k, g in groups.items()
         ]
-        rows.sort(key=lambda r: r["group"])
+        rows.sort(key=lambda r: natural_key(r["group"]))
         chart = None
         if rows and charts:
             chart = _svg(
@@ -929,7 +937,7 @@ def _side_by_side(
                 blocks.setdefault(name, {}).setdefault(_label(g), {})[d] = v
     out = []
     for i, attr in enumerate(_attr_order(blocks, sensitive)):
-        groups = sorted(blocks[attr])
+        groups = sorted(blocks[attr], key=natural_key)
         rows: list[dict[str, Any]] = [
             {
                 "group": g,
