@@ -36,6 +36,7 @@ _SPEC_KEYS = (
     "n_boot",
     "ci",
     "data_dir",
+    "pretrained",
 )
 
 
@@ -66,6 +67,12 @@ def training_options(f: F) -> F:
         ),
         click.option(
             "--device", type=click.Choice(DEVICES), default=None, help="cuda, mps, cpu or auto."
+        ),
+        click.option(
+            "--pretrained",
+            is_flag=True,
+            default=None,
+            help="Start from torchvision's ImageNet weights (must be in the torch hub cache).",
         ),
         click.option(
             "--precision",

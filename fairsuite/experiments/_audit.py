@@ -120,6 +120,8 @@ def resolve_run_settings(spec: AuditSpec, kind: str) -> dict[str, Any]:
         )
     settings: dict[str, Any] = {"model": model, "device": device}
     if kind == "image":
+        if spec.pretrained:
+            settings["pretrained"] = True
         settings["image_size"] = spec.image_size or (112 if gpu else 64)
         settings["epochs"] = spec.epochs or (30 if gpu else 6)  # early stopping ends sooner
     elif model == "mlp":
@@ -144,7 +146,7 @@ def fit_kwargs(spec: AuditSpec, settings: dict[str, Any], *, progress: bool) -> 
         "random_state": spec.seed,
         "progress": progress,
     }
-    for key in ("image_size", "epochs", "precision"):
+    for key in ("image_size", "epochs", "precision", "pretrained"):
         if key in settings:
             kwargs[key] = settings[key]
     if spec.batch_size is not None:

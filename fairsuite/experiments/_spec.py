@@ -84,6 +84,9 @@ class AuditSpec:
         Confidence level of the intervals.
     allow_missing : bool
         Drop (and count) labelled images that are missing on disk instead of failing.
+    pretrained : bool
+        Start image models from torchvision's ImageNet weights, which must already be in the
+        torch hub cache (fairsuite never downloads them); default trains from scratch.
     data_dir : str | None
         Data root; ``None`` uses ``$FAIRSUITE_DATA`` or the user data directory. Not part of the
         config hash (where data lives does not change what is computed; its checksums do).
@@ -106,6 +109,7 @@ class AuditSpec:
     n_boot: int = 1000
     ci: float = 0.95
     allow_missing: bool = False
+    pretrained: bool = False
     data_dir: str | None = field(default=None, compare=False)
 
     # -- construction -------------------------------------------------------------------------
@@ -198,8 +202,9 @@ class AuditSpec:
             or not 0 < self.ci < 1
         ):
             raise bad("ci", "a number strictly between 0 and 1, e.g. 0.95")
-        if not isinstance(self.allow_missing, bool):
-            raise bad("allow_missing", "true or false")
+        for key in ("allow_missing", "pretrained"):
+            if not isinstance(getattr(self, key), bool):
+                raise bad(key, "true or false")
 
     # -- serialisation ------------------------------------------------------------------------
 

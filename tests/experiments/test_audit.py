@@ -156,3 +156,18 @@ def test_report_escapes_group_names_end_to_end(tmp_path: Path) -> None:
 
 def test_unknown_sensitive_message_constant() -> None:
     assert "{column!r}" in _UNKNOWN_SENSITIVE and "Available" in _UNKNOWN_SENSITIVE
+
+
+def test_pretrained_offline_is_a_clear_data_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # no weights there
+    result = CliRunner().invoke(
+        cli,
+        ["audit", "--pretrained", "--model", "resnet18", "--epochs", "1", "--n-boot", "0"]
+        + ["--out", str(tmp_path / "out"), "--quiet"],
+    )
+    assert result.exit_code == ExitCode.DATA
+    assert "pretrained weights for resnet18 were not found" in result.stderr
+    assert "never downloads" in result.stderr
+    assert not (tmp_path / "out" / "result.json").exists()
