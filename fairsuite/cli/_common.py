@@ -22,7 +22,6 @@ __all__ = [
     "echo_err",
     "dataset_options",
     "load_from_options",
-    "is_table_path",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -157,7 +156,6 @@ def json_option(f: F) -> F:
     )(f)
 
 
-_TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _CSV_NEEDS = "{source} is a file: pass --target COLUMN and at least one --sensitive COLUMN"
 _NAMED_NO_CSV_OPTIONS = (
     "--sensitive and --positive-label apply to CSV/Parquet files; {name!r} is a dataset with a "
@@ -195,13 +193,6 @@ def dataset_options(f: F) -> F:
     return data_dir_option(f)
 
 
-def is_table_path(source: str) -> bool:
-    """True when ``source`` names a CSV/TSV/Parquet file rather than a dataset card."""
-    import os
-
-    return source.lower().endswith(_TABLE_SUFFIXES) or os.path.sep in source
-
-
 def load_from_options(
     source: str,
     *,
@@ -218,7 +209,7 @@ def load_from_options(
     Usage mistakes (an unknown dataset name, CSV options missing) raise ``click.UsageError``
     (exit 2); data problems raise the library's errors (exit 3).
     """
-    from fairsuite.data import list_datasets, load_csv, load_dataset
+    from fairsuite.data import is_table_path, list_datasets, load_csv, load_dataset
 
     if is_table_path(source):
         if not target or not sensitive:

@@ -21,7 +21,7 @@ from fairsuite.data._cards import (
 from fairsuite.data._composition import composition
 from fairsuite.data._dataset import Dataset, LoadReport
 from fairsuite.data._image_cache import ImageCache, build_image_cache
-from fairsuite.data._loaders import load_csv, load_dataset
+from fairsuite.data._loaders import is_table_path, load_csv, load_dataset
 from fairsuite.data._synthfaces import make_synthfaces
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     # loading
     "load_dataset",
     "load_csv",
+    "is_table_path",
     "make_synthfaces",
     "list_datasets",
     "get_card",

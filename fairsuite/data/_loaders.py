@@ -39,6 +39,14 @@ _CSV_RESERVED = (
     "{path}: column {column!r} is a reserved Table column; rename it (reserved: {reserved})"
 )
 _CSV_FORMAT = "{path}: unsupported file type {ext!r}; allowed: .csv, .tsv, .parquet, .pq"
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+
+
+def is_table_path(source: str) -> bool:
+    """True when ``source`` names a CSV/TSV/Parquet file rather than a dataset card."""
+    return source.lower().endswith(TABLE_SUFFIXES) or os.path.sep in source
+
+
 _CSV_UNREADABLE = "{path}: cannot be read as {fmt} ({err}); check the file"
 _ADULT_FIELDS = (
     "{path}, line {row}: {n} fields, expected 15 (comma-separated, as UCI publishes "

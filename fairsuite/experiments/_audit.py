@@ -53,15 +53,11 @@ _NOTHING_EVALUATED = (
 )
 
 
-def _is_table_path(name: str) -> bool:
-    return name.lower().endswith((".csv", ".parquet", ".pq"))
-
-
 def load_for_spec(spec: AuditSpec) -> Dataset:
     """Load the dataset a spec names (card name or CSV/Parquet path) with its options."""
-    from fairsuite.data import load_csv, load_dataset
+    from fairsuite.data import is_table_path, load_csv, load_dataset
 
-    if _is_table_path(spec.dataset):
+    if is_table_path(spec.dataset):
         if not spec.target or not spec.sensitive:
             raise InvalidInputError(
                 f"{spec.dataset}: a CSV/Parquet audit needs --target COLUMN and at least one "
@@ -416,5 +412,7 @@ def default_out_dir(
     name: str, config_hash: str, runs_dir: str | os.PathLike[str] = "fairsuite-runs"
 ) -> Path:
     """``<runs_dir>/<dataset>-<hash8>``: one folder per configuration."""
-    stem = Path(name).stem if _is_table_path(name) else name
+    from fairsuite.data import is_table_path
+
+    stem = Path(name).stem if is_table_path(name) else name
     return Path(runs_dir) / f"{stem}-{config_hash[:8]}"

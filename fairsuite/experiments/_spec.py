@@ -237,7 +237,9 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _resolve_table_path(name: str, base: Path) -> str:
-    if name.lower().endswith((".csv", ".parquet")) and not Path(name).is_absolute():
+    from fairsuite.data import is_table_path
+
+    if is_table_path(name) and not Path(name).is_absolute():
         return str((base / name).resolve())
     return name
 
