@@ -126,6 +126,19 @@ def _spec_changes(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in changes.items() if v is not None}
 
 
+def _check_dataset_names(names: list[str], param_hint: str) -> None:
+    """Reject unknown dataset names before any work (a usage error, exit 2)."""
+    from fairsuite.data import is_table_path, list_datasets
+
+    known = list_datasets()
+    for name in names:
+        if not is_table_path(name) and name not in known:
+            raise click.BadParameter(
+                f"unknown dataset {name!r}; known: {', '.join(known)}, or a .csv/.parquet path",
+                param_hint=param_hint,
+            )
+
+
 def _progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
@@ -167,6 +180,7 @@ def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
     if dataset is not None:
         changes["dataset"] = dataset
     spec = spec.replace(**changes)
+    _check_dataset_names([spec.dataset], "--dataset")
     document = run_audit(
         spec,
         out_dir=params["out"],
@@ -225,6 +239,12 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
         names, spec, spec_train_size = load_compare_spec(names[0])
         train_size = train_size or spec_train_size
     spec = spec.replace(**_spec_changes(params))
+    if len(names) < 2:
+        raise click.UsageError(
+            "compare needs two or more datasets (or one compare spec .yaml); "
+            "example: fairsuite compare utkface fairface"
+        )
+    _check_dataset_names(names, "DATASETS")
     out = params["out"]
     document = run_compare(
         names,

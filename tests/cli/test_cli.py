@@ -88,3 +88,20 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "fairsuite", "--version"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "fairsuite" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["audit", "--dataset", "nope"], "unknown dataset 'nope'"),
+        (["compare", "nope", "adult"], "unknown dataset 'nope'"),
+        (["compare", "adult"], "compare needs two or more datasets"),
+    ],
+)
+def test_unknown_or_too_few_datasets_are_usage_errors(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == ExitCode.USAGE
+    assert needle in capsys.readouterr().err
