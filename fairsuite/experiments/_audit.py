@@ -102,9 +102,8 @@ def resolve_run_settings(spec: AuditSpec, kind: str) -> dict[str, Any]:
     On a CPU the defaults are small and quick (small CNN, 64 px, few epochs); on a GPU they are
     full-size (resnet18, 112 px, more epochs). Tables train histogram gradient boosting.
     """
-    device = _detect_device(spec.device) if kind == "image" or spec.model == "mlp" else "cpu"
-    if spec.device != "auto" and kind != "image" and spec.model == "mlp":
-        device = spec.device
+    uses_torch = kind == "image" or spec.model == "mlp"
+    device = _detect_device(spec.device) if uses_torch else "cpu"  # sklearn models run on CPU
     gpu = device in ("cuda", "mps")
     model = spec.model
     if model == "auto":
