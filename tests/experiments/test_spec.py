@@ -88,3 +88,23 @@ def test_relative_csv_path_resolves_against_the_spec(tmp_path: Path) -> None:
     spec = load_spec(path)
     assert spec.dataset == str(tmp_path / "sub" / "people.csv")
     assert spec.sensitive == ("group",)
+
+
+def test_cpu_defaults_are_small_and_quick() -> None:
+    from fairsuite.experiments import resolve_run_settings
+
+    image = resolve_run_settings(AuditSpec(device="cpu"), "image")
+    assert image == {"model": "small_cnn", "device": "cpu", "image_size": 64, "epochs": 6}
+    table = resolve_run_settings(AuditSpec(dataset="adult", device="cpu"), "tabular")
+    assert table == {"model": "hgb", "device": "cpu"}
+
+
+def test_model_must_fit_the_data_kind() -> None:
+    from fairsuite.experiments import resolve_run_settings
+    from fairsuite.experiments._audit import _MODEL_KIND
+
+    msg = _MODEL_KIND.format(
+        model="logreg", kind="image", allowed="small_cnn, resnet18, resnet34, resnet50"
+    )
+    with pytest.raises(InvalidInputError, match=re.escape(msg)):
+        resolve_run_settings(AuditSpec(model="logreg", device="cpu"), "image")
