@@ -53,6 +53,22 @@ Y_INVALID = (
 )
 
 
+def _optim_record(
+    epochs: int, batch_size: int, lr: float, weight_decay: float, precision: str, res: Any
+) -> dict[str, Any]:
+    """The part of a torch model's config that records how it was optimised."""
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "optimizer": "AdamW + cosine",
+        "precision": precision,
+        "inference_precision": precision,
+        "best_val_accuracy": res.best_val_accuracy,
+    }
+
+
 def _check_option(ok: bool, option: str, value: Any, allowed: str) -> None:
     if not ok:
         raise InvalidInputError(OPTION_INVALID.format(option=option, value=value, allowed=allowed))
@@ -395,14 +411,7 @@ def fit(
                 "stem": stem_for(model, image_size, pretrained),
                 "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
                 "augmentation": {"random_crop_padding": 4, "horizontal_flip": True},
-                "epochs": epochs_,
-                "batch_size": bs,
-                "lr": lr_,
-                "weight_decay": d["weight_decay"],
-                "optimizer": "AdamW + cosine",
-                "precision": prec,
-                "inference_precision": prec,
-                "best_val_accuracy": res.best_val_accuracy,
+                **_optim_record(epochs_, bs, lr_, d["weight_decay"], prec, res),
             }
         )
         from fairsuite.train._model import TrainedModel
@@ -498,14 +507,7 @@ def fit(
     config.update(
         {
             "hidden": list(hidden),
-            "epochs": epochs_,
-            "batch_size": bs,
-            "lr": lr_,
-            "weight_decay": d["weight_decay"],
-            "optimizer": "AdamW + cosine",
-            "precision": prec,
-            "inference_precision": prec,
-            "best_val_accuracy": res.best_val_accuracy,
+            **_optim_record(epochs_, bs, lr_, d["weight_decay"], prec, res),
         }
     )
     return TrainedModel(
