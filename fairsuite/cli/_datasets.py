@@ -1,4 +1,4 @@
-"""``fairsuite datasets``: list the known datasets and describe one's composition."""
+"""``fairsuite datasets``: list, describe, download, import and verify datasets."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from fairsuite.cli._common import (
     CONTEXT_SETTINGS,
+    EXIT_CODES_HELP,
     data_dir_option,
     dataset_options,
     echo_err,
@@ -15,13 +16,14 @@ from fairsuite.cli._common import (
     load_from_options,
     seed_option,
 )
+from fairsuite.exceptions import ExitCode
 
 __all__ = ["datasets"]
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def datasets() -> None:
-    """List datasets and show their composition."""
+    """List, describe, download, import and verify datasets."""
 
 
 def _status(card: Any, root: Any) -> str:
@@ -46,7 +48,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 @data_dir_option
 @json_option
 def list_command(data_dir: str | None, as_json: bool) -> None:
-    """List the datasets fairsuite knows and whether each is under the data root.
+    """List the datasets fairsuite knows, whether each is under the data root, how to get it.
+
+    The "get" column says how: `download` (fairsuite datasets download NAME), `import` (the
+    host needs a browser: download by hand, then fairsuite datasets import NAME ARCHIVE...) or
+    `embedded` (generated, nothing to get).
 
     \b
     Example:
@@ -65,6 +71,7 @@ def list_command(data_dir: str | None, as_json: bool) -> None:
                 "name": name,
                 "kind": card.kind,
                 "status": _status(card, root),
+                "get": card.acquire,
                 "license": card.license,
                 "path": str(root / name) if not card.synthetic else None,
             }
@@ -75,8 +82,11 @@ def list_command(data_dir: str | None, as_json: bool) -> None:
     echo_err(f"data root: {root}")
     click.echo(
         _table(
-            [[str(r["name"]), str(r["kind"]), str(r["status"]), str(r["license"])] for r in rows],
-            ["name", "kind", "status", "licence"],
+            [
+                [str(r["name"]), str(r["kind"]), str(r["status"]), str(r["get"]), str(r["license"])]
+                for r in rows
+            ],
+            ["name", "kind", "status", "get", "licence"],
         )
     )
 
@@ -95,7 +105,10 @@ def _render(comp: dict[str, Any]) -> str:
     lines.append(f"rows: {comp['n']:,} ({splits})")
     if comp["images"] is not None:
         im = comp["images"]
-        lines.append(f"images: {im['present']:,} of {im['listed']:,} listed are present on disk")
+        lines.append(
+            f"images: {im['present']:,} of {im['listed']:,} listed are present on disk "
+            f"(not decoded; run `fairsuite datasets verify {comp['dataset']} --deep`)"
+        )
     pos = comp["classes"][-1]
     for attr, info in comp["attributes"].items():
         lines.append("")
@@ -175,9 +188,258 @@ def info_command(
         for note in report.notes:
             echo_err(f"note: {note}")
     comp = composition(dataset)
+    if comp["images"] is not None:
+        # Present means "the file exists": nothing was decoded (verify --deep does that).
+        comp["images"] = {**comp["images"], "decoded": False}
     if as_json:
         comp["load_report"] = report.to_dict() if report is not None else None
         comp["checksums"] = dict(dataset.checksums)
         click.echo(dumps_json(comp))
     else:
         click.echo(_render(comp))
+
+
+def _known_name(name: str) -> Any:
+    from fairsuite.data import get_card, list_datasets
+
+    known = list_datasets()
+    if name not in known:
+        raise click.BadParameter(
+            f"unknown dataset {name!r}; known: {', '.join(known)}", param_hint="NAME"
+        )
+    return get_card(name)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+@datasets.command("download", context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@data_dir_option
+@click.option(
+    "--mirror",
+    default=None,
+    metavar="URL",
+    help="Base URL of a server laid out like a data root (URL/adult/adult.data) to fetch from "
+    "instead of the card's URLs. Default: $FAIRSUITE_MIRROR.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace existing files whose checksum differs from the card."
+)
+@json_option
+def download_command(
+    names: tuple[str, ...], data_dir: str | None, mirror: str | None, force: bool, as_json: bool
+) -> None:
+    """Download datasets with stable public URLs (adult, compas), checked against the card.
+
+    Each file is streamed to a temporary file in <data root>/NAME/ (progress on stderr),
+    resumed with an HTTP Range request if the transfer breaks, checked against the sha256 in
+    datasets/NAME.yaml and only then moved into place. A checksum mismatch keeps nothing. Files
+    already present with the right checksum are not fetched again. FairFace and UTKFace are
+    hosted where a browser is needed: download them by hand and use `fairsuite datasets import`.
+
+    \b
+    Example:
+        fairsuite datasets download adult compas --data-dir ~/data
+        fairsuite datasets download adult --mirror https://mirror.example.org/fairsuite
+    """
+    from fairsuite._io import dumps_json
+    from fairsuite._paths import resolve_data_dir
+    from fairsuite.data import download
+
+    for name in names:
+        card = _known_name(name)
+        if card.acquire != "download":
+            raise click.BadParameter(
+                f"{name} cannot be downloaded by fairsuite ("
+                + ("it is generated on first use" if card.synthetic else "its host needs a browser")
+                + f"); {card.get_data}",
+                param_hint="NAME",
+            )
+    results = []
+    for name in dict.fromkeys(names):
+        echo_err(f"downloading {name} into {resolve_data_dir(data_dir) / name} ...")
+        results.append(download(name, data_dir=data_dir, mirror=mirror, force=force))
+    if as_json:
+        click.echo(dumps_json({"datasets": [r.to_dict() for r in results]}))
+        return
+    rows = [
+        [r.dataset, f.path.name, f.status, _size(f.size), f.sha256[:16]]
+        for r in results
+        for f in r.files
+    ]
+    click.echo(_table(rows, ["dataset", "file", "status", "size", "sha256"]))
+
+
+@datasets.command("import", context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.argument("name", metavar="NAME")
+@click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    metavar="ARCHIVE_OR_FOLDER...",
+    type=click.Path(exists=True, path_type=str),
+)
+@data_dir_option
+@click.option("--force", is_flag=True, help="Replace files already in the dataset folder.")
+@json_option
+def import_command(
+    name: str, sources: tuple[str, ...], data_dir: str | None, force: bool, as_json: bool
+) -> None:
+    """Place archives, folders and files you downloaded into the dataset's layout.
+
+    Takes what the hosts hand out: FairFace's fairface-img-margin025-trainval.zip and its two
+    label CSVs; UTKFace's UTKFace.tar.gz or its extracted folder (UTKFace/, crop_part1/, ...).
+    Members go where datasets/NAME.yaml's layout wants them; everything else is skipped and
+    counted with its reason. Nothing is written outside the data root: an archive with an
+    absolute or '..' member, a link or a device file is refused and nothing is placed. Files
+    are extracted into a temporary folder in the data root and moved into place at the end.
+
+    \b
+    Example:
+        fairsuite datasets import fairface fairface-img-margin025-trainval.zip \\
+            fairface_label_train.csv fairface_label_val.csv --data-dir ~/data
+        fairsuite datasets import utkface UTKFace.tar.gz
+        fairsuite datasets verify utkface
+    """
+    from fairsuite._io import dumps_json
+    from fairsuite.data import import_archive
+
+    card = _known_name(name)
+    if card.synthetic:
+        raise click.BadParameter(
+            f"{name} is generated by fairsuite; there is nothing to import", param_hint="NAME"
+        )
+    echo_err(f"importing {len(sources)} source(s) into {name} ...")
+    result = import_archive(name, list(sources), data_dir=data_dir, force=force)
+    if as_json:
+        click.echo(dumps_json(result.to_dict()))
+        return
+    echo_err(f"dataset folder: {result.folder}")
+    rows = [[dest, f"{n:,}", result.checks.get(dest, "")] for dest, n in result.placed.items()]
+    lines = [f"placed {result.n_placed:,} file(s) in {result.folder}"]
+    if rows:
+        lines.append(_table(rows, ["placed in", "files", "check"]))
+    if result.skipped:
+        lines.append("")
+        lines.append(f"skipped {result.n_skipped:,} member(s):")
+        lines.append(
+            _table(
+                [
+                    [reason, f"{n:,}", ", ".join(result.examples.get(reason, [])[:2])]
+                    for reason, n in result.skipped.items()
+                ],
+                ["reason", "n", "first"],
+            )
+        )
+    click.echo("\n".join(lines))
+    echo_err(
+        f"next: fairsuite datasets verify {name}" + (f" --data-dir {data_dir}" if data_dir else "")
+    )
+
+
+@datasets.command("verify", context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.argument("name", metavar="NAME")
+@data_dir_option
+@click.option(
+    "--deep", is_flag=True, help="Decode every present image and list those that fail (slower)."
+)
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="Missing images are not a failure (exit 0) when the label files match and every "
+    "present image is intact. For copies that hold only some images on purpose.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads decoding images with --deep. Default: the number of CPUs.",
+)
+@json_option
+@click.pass_context
+def verify_command(
+    ctx: click.Context,
+    name: str,
+    data_dir: str | None,
+    deep: bool,
+    allow_missing: bool,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Check a dataset on disk against its card; exit 0 when complete, 3 otherwise.
+
+    Label files are checked against the card's sha256; image folders are counted (listed by
+    the labels, or in the published release, vs present on disk); --deep decodes every present
+    image in parallel (progress on stderr) and lists the corrupt ones. The status is complete,
+    partial (images missing, --allow-missing, everything present intact), incomplete or failed
+    (a checksum differs or an image does not decode).
+
+    \b
+    Example:
+        fairsuite datasets verify adult
+        fairsuite datasets verify fairface --deep --data-dir ~/data
+        fairsuite datasets verify utkface --allow-missing --json
+    """
+    from fairsuite._io import dumps_json
+    from fairsuite.data import verify
+
+    card = _known_name(name)
+    if card.synthetic:
+        raise click.BadParameter(
+            f"{name} is generated by fairsuite on first use; there is nothing to verify",
+            param_hint="NAME",
+        )
+    report = verify(
+        name, data_dir=data_dir, deep=deep, allow_missing=allow_missing, workers=workers
+    )
+    if as_json:
+        click.echo(dumps_json(report.to_dict()))
+    else:
+        click.echo(_render_verify(report))
+    if not report.ok:
+        if report.status == "incomplete" and not any(
+            f.required and f.status == "missing" for f in report.files
+        ):
+            echo_err(
+                "hint: if this copy holds only some images on purpose, --allow-missing makes "
+                "verify pass when everything present is intact (add --deep to decode it)"
+            )
+        ctx.exit(int(ExitCode.DATA))
+
+
+_MAX_CORRUPT_SHOWN = 20
+
+
+def _render_verify(report: Any) -> str:
+    lines = [f"{report.dataset}: {report.summary}", f"folder: {report.folder}", ""]
+    rows = []
+    for f in report.files:
+        status = f.status if f.required or f.status != "missing" else "missing (optional)"
+        rows.append([f.path, f.role, status, (f.sha256 or "")[:16]])
+    for im in report.images:
+        checked = "decoded" if im.decoded else "not decoded"
+        source = "listed" if im.listed_from == "labels" else "published"
+        status = f"{im.present:,} of {im.listed:,} {source}"
+        if im.decoded:
+            status += f", {len(im.corrupt):,} corrupt"
+        rows.append([f"{im.folder}/", "images", status, checked])
+    lines.append(_table(rows, ["file", "role", "status", "sha256 / check"]))
+    for im in report.images:
+        if im.missing_examples:
+            lines.append(f"missing in {im.folder}/ (first): {', '.join(im.missing_examples)}")
+        if im.unlisted:
+            lines.append(f"{im.folder}/: {im.unlisted:,} image(s) on disk that no label lists")
+    corrupt = report.corrupt
+    if corrupt:
+        lines.append("")
+        lines.append(f"corrupt images ({len(corrupt):,}):")
+        lines += [f"  {p}  {why}" for p, why in corrupt[:_MAX_CORRUPT_SHOWN]]
+        if len(corrupt) > _MAX_CORRUPT_SHOWN:
+            lines.append(f"  ... and {len(corrupt) - _MAX_CORRUPT_SHOWN:,} more (--json lists all)")
+    return "\n".join(lines)

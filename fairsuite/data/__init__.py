@@ -6,6 +6,11 @@ in the shared taxonomy (native labels kept beside them as ``native_*``), ``split
 kept, dropped and recoded. The dataset cards (``datasets/<name>.yaml``, shipped with the
 package) hold each dataset's files, licence, citation, schema and the mapping onto the shared
 taxonomy.
+
+Getting the data: :func:`download` fetches datasets with stable public URLs (Adult, COMPAS),
+checked against the card's sha256; :func:`import_archive` places what a user downloaded by hand
+(FairFace's zip and CSVs, UTKFace's tar.gz) into the card's layout; :func:`verify` checks a copy
+on disk against its card (label checksums, images listed vs present, ``deep`` decodes them).
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from fairsuite.data._cards import (
 )
 from fairsuite.data._composition import composition
 from fairsuite.data._dataset import Dataset, LoadReport
+from fairsuite.data._fetch import DownloadedFile, DownloadResult, download
 from fairsuite.data._image_cache import ImageCache, build_image_cache
+from fairsuite.data._import import ImportResult, import_archive
 from fairsuite.data._loaders import is_table_path, load_csv, load_dataset
 from fairsuite.data._synthfaces import make_synthfaces
+from fairsuite.data._verify import FileCheck, ImageCheck, VerifyReport, verify
 
 __all__ = [
     # records
@@ -44,4 +52,14 @@ __all__ = [
     # decoded images
     "ImageCache",
     "build_image_cache",
+    # getting the data: download, import, verify
+    "download",
+    "DownloadResult",
+    "DownloadedFile",
+    "import_archive",
+    "ImportResult",
+    "verify",
+    "VerifyReport",
+    "FileCheck",
+    "ImageCheck",
 ]

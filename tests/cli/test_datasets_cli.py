@@ -31,7 +31,16 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return int(exc.value.code), out, err
 
 
-@pytest.mark.parametrize("cmd", [["datasets", "list"], ["datasets", "info"]])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["datasets", "list"],
+        ["datasets", "info"],
+        ["datasets", "download"],
+        ["datasets", "import"],
+        ["datasets", "verify"],
+    ],
+)
 def test_help_has_summary_and_example(cmd: list[str]) -> None:
     result = CliRunner().invoke(cli, [*cmd, "--help"])
     assert result.exit_code == 0
@@ -48,10 +57,19 @@ def test_list_shows_found_and_missing(
     assert set(lines) == {"adult", "compas", "fairface", "synthfaces", "utkface"}
     assert "found" in lines["fairface"] and "CC BY 4.0" in lines["fairface"]
     assert "embedded" in lines["synthfaces"]
+    assert out.splitlines()[0].split() == ["name", "kind", "status", "get", "licence"]
+    assert lines["adult"].split()[3] == "download" and lines["fairface"].split()[3] == "import"
     assert f"data root: {data_root}" in err
     code, out, _ = run(["datasets", "list", "--data-dir", str(tmp_path), "--json"], capsys)
     doc = json.loads(out)
     assert {d["name"]: d["status"] for d in doc["datasets"]}["adult"] == "missing"
+    assert {d["name"]: d["get"] for d in doc["datasets"]} == {
+        "adult": "download",
+        "compas": "download",
+        "fairface": "import",
+        "synthfaces": "embedded",
+        "utkface": "import",
+    }
 
 
 def test_info_fairface_all_labelled_faces(
@@ -60,7 +78,10 @@ def test_info_fairface_all_labelled_faces(
     code, out, err = run(["datasets", "info", "fairface", "--data-dir", str(data_root)], capsys)
     assert code == 0, err
     assert "rows: 97,698 (test 10,954, train 86,744)" in out
-    assert "images: 11,400 of 97,698 listed are present on disk" in out
+    assert (
+        "images: 11,400 of 97,698 listed are present on disk (not decoded; run "
+        "`fairsuite datasets verify fairface --deep`)" in out
+    )
     assert "race x gender x age_group" in out
     code, out, err = run(
         ["datasets", "info", "fairface", "--data-dir", str(data_root), "--json"], capsys
@@ -68,7 +89,7 @@ def test_info_fairface_all_labelled_faces(
     assert code == 0
     doc = json.loads(out)  # exactly one JSON document on stdout
     assert doc["n"] == 97_698
-    assert doc["images"] == {"listed": 97_698, "present": 11_400}
+    assert doc["images"] == {"listed": 97_698, "present": 11_400, "decoded": False}
     assert doc["attributes"]["race"]["groups"]["White"]["n"] == 8701 + 7826 + 1122 + 963
     assert doc["load_report"]["rows_read"] == 97_698
     assert "loading fairface" in err
