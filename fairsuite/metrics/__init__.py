@@ -1,11 +1,12 @@
-"""Per-group and intersectional fairness metrics with bootstrap confidence intervals.
+"""Per-group and intersectional fairness metrics with honest confidence intervals.
 
 A *disaggregated* metric is an ordinary metric (accuracy, true positive rate, ...) computed
 separately for every group of a sensitive attribute -- and for every intersection of
 attributes -- so that the groups can be compared. :func:`evaluate` computes them all at once,
-with a stratified bootstrap interval for every number, the disparities between groups (with
-their own intervals), a per-group significance test, and nothing dropped silently: small groups
-are flagged, empty intersections are listed, undefined rates are NaN with a reason.
+with a confidence interval for every number (continuity-corrected Wilson score intervals for
+rates; simultaneous intervals for the disparities between groups, whose lower bound reaches 0
+when the groups do not differ), a per-group significance test, and nothing dropped silently:
+small groups are flagged, empty intersections are listed, undefined rates are NaN with a reason.
 fairlearn's ``MetricFrame`` is the reference the point estimates agree with.
 """
 
@@ -18,7 +19,12 @@ from fairsuite.metrics._definitions import (
     METRIC_DIRECTIONS,
     MULTICLASS_GROUP_METRICS,
 )
-from fairsuite.metrics._evaluate import BOOTSTRAP_DESCRIPTION, evaluate
+from fairsuite.metrics._evaluate import (
+    BOOTSTRAP_DESCRIPTION,
+    INTERVAL_METHOD,
+    TARGET_REASON,
+    evaluate,
+)
 from fairsuite.metrics._result import (
     AttributeResult,
     ClassResult,
@@ -49,4 +55,6 @@ __all__ = [
     "METRIC_DIRECTIONS",
     "METRIC_DEFINITIONS",
     "BOOTSTRAP_DESCRIPTION",
+    "INTERVAL_METHOD",
+    "TARGET_REASON",
 ]

@@ -91,7 +91,14 @@ UNKNOWN_METRIC = (
 )
 EMPTY_METRICS = "metrics is empty; pass at least one of {allowed}, or metrics=None for all of them."
 BAD_CI = "ci must be a number strictly between 0 and 1, e.g. 0.95; got {ci!r}."
-BAD_N_BOOT = "n_boot must be an integer >= 0 (0 turns intervals off); got {value!r}."
+BAD_N_BOOT = (
+    "n_boot must be an integer >= 0 (bootstrap replicates of the AUC intervals; 0 for a closed-"
+    "form bound); got {value!r}."
+)
+UNKNOWN_TARGET_ATTRIBUTE = (
+    "target_attributes names {name!r}, which is not a sensitive attribute; sensitive attributes: "
+    "{known}. Pass names of sensitive_features columns."
+)
 BAD_MIN_GROUP_SIZE = "min_group_size must be an integer >= 0; got {value!r}."
 BAD_RANDOM_STATE = "random_state must be an integer >= 0; got {value!r}."
 AUC_NEEDS_SCORE = (

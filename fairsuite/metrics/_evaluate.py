@@ -1,57 +1,53 @@
-"""The metrics engine: per-group and intersectional metrics with stratified bootstrap intervals.
+"""The metrics engine: per-group and intersectional metrics with honest confidence intervals.
 
 How it is fast
 --------------
 Every metric except AUC is a function of a group's (weighted) confusion matrix. The rows are
 encoded once (``pandas.factorize``) into *strata*, the finest intersection of all sensitive
-attributes, and one ``np.bincount`` over combined codes gives each stratum's confusion matrix.
-Every attribute's groups (and the overall population) are sums of strata.
+attributes, and one ``np.bincount`` over combined codes gives each stratum's confusion matrix
+(and one more, of squared weights, gives Kish effective sizes for weighted data). Every
+attribute's groups (and the overall population) are sums of strata.
 
-The bootstrap (documented in ``BOOTSTRAP_DESCRIPTION``)
--------------------------------------------------------
-Each replicate redraws, with replacement, exactly ``n_s`` rows inside every stratum ``s`` (so the
-size of every group of every attribute is fixed: a bootstrap stratified by group). Drawing ``n_s``
-rows uniformly from a stratum and tallying them by *atom* -- a distinct ``(y_true, y_pred,
-sample_weight)`` cell of that stratum -- is exactly a multinomial draw of ``n_s`` over the atoms
-with probabilities ``count / n_s``. So a replicate never touches the rows: unweighted binary data
-has 4 atoms per stratum and 1,000 replicates are ``n_strata`` calls of ``rng.multinomial``. Weighted
-data is exact too: its atoms carry their weight, and a replicate's weighted confusion matrix is
-``counts @ atom_weights``. When a stratum has so many distinct weights that a multinomial over
-them would cost more than drawing rows, rows are drawn (``rng.integers``) one replicate at a time
-and tallied by atom -- the same distribution. No ``n_boot x n_rows`` matrix is ever built.
+Intervals (documented in :mod:`fairsuite.metrics._intervals` and ``docs/intervals.md``)
+----------------------------------------------------------------------------------------
+Every rate is a proportion of its own denominator and gets a continuity-corrected Wilson score
+interval (closed form: no resampling, never zero-width, coverage at least nominal in
+simulation). Gaps (``max - min``) get simultaneous pairwise Newcombe intervals (Bonferroni over
+the pairs of compared groups), ratios (``min / max``) simultaneous group intervals; so the lower
+bound of a gap reaches 0 when the groups do not differ, and every interval contains its point
+estimate. The equalized odds difference joins the TPR and FPR gaps at level ``1 - alpha/2``
+each; the top-level summaries of a multiclass target join the per-class summaries at level
+``1 - alpha/C`` each.
 
-AUC needs the scores, so its atoms are distinct ``(score, y_true, sample_weight)`` cells per
-stratum; its replicates come from a separate stream of the same seed and the same stratified
-scheme, and each replicate's AUC is computed from the atom counts by a rank-sum (Mann-Whitney)
-formula, at a cost proportional to the number of atoms (about 1 ms per 15,000 distinct scores
-per attribute and replicate on one core: round continuous scores, or lower ``n_boot``, for very
-large inputs). Weighted data with a distinct weight on every row takes the row-draw path and
-costs O(n) per replicate (about 40 ms per replicate per 1,000,000 rows on a loaded 2-core
-machine).
-
-Intervals are percentile intervals over the replicates. Disparities (max - min, min / max,
-equalized odds, ...) are recomputed inside every replicate, so they have their own intervals;
-a replicate in which one of the compared groups has an undefined value (for example no positives
-drawn) counts as undefined for that disparity, and an interval needs at least half of the
-replicates defined (``MIN_VALID_REPLICATES``), otherwise it is missing with a reason. Note that
-a percentile interval of ``max - min`` is biased upwards when the groups are truly equal (the
-maximum of noisy values exceeds the true maximum): read a difference whose interval is near 0
-as "no evidence of a gap", and use the per-group tests for that question.
+AUC is not a proportion: its group intervals come from a stratified bootstrap
+(``BOOTSTRAP_DESCRIPTION``): each replicate redraws, with replacement, exactly ``n_s`` rows inside
+every stratum ``s``, as a multinomial draw over the stratum's distinct ``(score, y_true,
+sample_weight)`` atoms (no ``n_boot x n_rows`` matrix is ever built); each replicate's AUC is a
+rank-sum (Mann-Whitney) over the atom counts. Where the bootstrap collapses (perfect separation)
+or ``n_boot=0``, a Wilson interval on ``min(positives, negatives)`` rows, which the
+Birnbaum-Klose variance bound makes conservative. AUC gaps use simultaneous group intervals.
 
 Per-group tests: a two-sided two-proportion z-test (pooled) of the group's error rate against
 the rest of the attribute's rows, with Kish effective sample sizes when weighted, and Holm's
 step-down correction across the sufficient groups of each attribute (the intersection is its own
 family).
 
+Attributes that are the target (``target_attributes``): predicting gender and auditing by gender
+makes every rate conditioned on the label (TPR, FPR, selection rate, base rate, ...) a
+restatement of the confusion matrix, not a disparity. For such attributes and for every
+intersection that includes them only accuracy and error rate (per-group recall) are computed;
+the other metrics and the fairness summaries are NaN with ``TARGET_REASON``.
+
 Multiclass targets: per group, accuracy and error rate; under ``per_class``, every rate one-vs-
 rest for each class (that class is "positive"), and a ``macro`` entry averaging TPR, FPR, FNR,
 TNR and precision over classes (classes where the rate is undefined are skipped). The top-level
 fairness summaries of a multiclass target are the worst case (maximum) over classes of the
-per-class summaries, with the maximum recomputed inside every replicate.
+per-class summaries.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -60,10 +56,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from fairsuite.exceptions import InvalidInputError, SmallGroupWarning
 from fairsuite.metrics import _definitions as D
+from fairsuite.metrics._intervals import (
+    INTERVAL_METHOD,
+    GroupCI,
+    pairwise_gap,
+    ratio_bounds,
+    simultaneous_gap,
+    wilson_cc,
+    z_for,
+)
 from fairsuite.metrics._result import (
     AttributeResult,
     ClassResult,
@@ -75,18 +79,22 @@ from fairsuite.metrics._result import (
     PerClassResult,
 )
 
-__all__ = ["evaluate", "BOOTSTRAP_DESCRIPTION"]
+__all__ = ["evaluate", "BOOTSTRAP_DESCRIPTION", "TARGET_REASON", "INTERVAL_METHOD"]
 
 BOOTSTRAP_DESCRIPTION = (
-    "stratified nonparametric bootstrap: each replicate redraws with replacement as many rows as "
-    "each intersectional group (all sensitive attributes combined) has, drawn exactly as a "
-    "multinomial over that group's distinct (y_true, y_pred, sample_weight) cells (AUC: "
-    "(y_score, y_true, sample_weight) cells, separate stream); percentile intervals"
+    "AUC only: stratified nonparametric bootstrap, each replicate redrawing with replacement as "
+    "many rows as each intersectional group (all sensitive attributes combined) has, as a "
+    "multinomial over that group's distinct (y_score, y_true, sample_weight) cells; percentile "
+    "intervals (a Wilson interval on min(positives, negatives) rows where it collapses)"
 )
-NO_BOOTSTRAP = "none (n_boot=0): no intervals"
+NO_BOOTSTRAP = (
+    "AUC only: none (n_boot=0); AUC intervals are Wilson intervals on min(positives, negatives) "
+    "rows (conservative by the Birnbaum-Klose variance bound)"
+)
+NO_AUC = "not used: no AUC requested (every other interval is closed-form)"
 CORRECTION = "holm"
 TEST_METRIC = "error_rate"
-#: A replicate-based interval needs at least this share of replicates with a defined value.
+#: A bootstrap AUC interval needs at least this share of replicates with a defined value.
 MIN_VALID_REPLICATES = 0.5
 #: Upper bound on the elements of one block of replicate counts (memory guard).
 _BLOCK_ELEMENTS = 2_000_000
@@ -264,22 +272,52 @@ def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _binary_rates(tn: Any, fp: Any, fn: Any, tp: Any) -> dict[str, np.ndarray]:
+def _binary_parts(tn: Any, fp: Any, fn: Any, tp: Any) -> dict[str, tuple[Any, Any]]:
+    """Numerator and denominator of every binary rate: each rate is a proportion."""
     tot = tn + fp + fn + tp
-    pos = tp + fn
-    neg = tn + fp
-    pp = tp + fp
+    pos, neg, pp = tp + fn, tn + fp, tp + fp
     return {
-        "accuracy": _div(tp + tn, tot),
-        "error_rate": _div(fp + fn, tot),
-        "selection_rate": _div(pp, tot),
-        "base_rate": _div(pos, tot),
-        "tpr": _div(tp, pos),
-        "fpr": _div(fp, neg),
-        "fnr": _div(fn, pos),
-        "tnr": _div(tn, neg),
-        "precision": _div(tp, pp),
+        "accuracy": (tp + tn, tot),
+        "error_rate": (fp + fn, tot),
+        "selection_rate": (pp, tot),
+        "base_rate": (pos, tot),
+        "tpr": (tp, pos),
+        "fpr": (fp, neg),
+        "fnr": (fn, pos),
+        "tnr": (tn, neg),
+        "precision": (tp, pp),
     }
+
+
+def _binary_rates(tn: Any, fp: Any, fn: Any, tp: Any) -> dict[str, np.ndarray]:
+    return {m: _div(a, b) for m, (a, b) in _binary_parts(tn, fp, fn, tp).items()}
+
+
+def _cells(T: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(tn, fp, fn, tp) of binary confusion matrices T[..., y, p]."""
+    return T[..., 0, 0], T[..., 0, 1], T[..., 1, 0], T[..., 1, 1]
+
+
+def _proportions(
+    parts: Mapping[str, tuple[Any, Any]], den_sq: Mapping[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, GroupCI], dict[str, np.ndarray]]:
+    """Point estimates, interval functions and Kish effective sizes of proportions.
+
+    ``parts`` maps a metric to its weighted (numerator, denominator); ``den_sq`` to the sum of
+    squared weights over the denominator's rows (equal to the denominator when unweighted).
+    """
+    point = {m: _div(num, den) for m, (num, den) in parts.items()}
+    n_eff = {m: _div(np.asarray(parts[m][1], dtype=float) ** 2, den_sq[m]) for m in parts}
+    cis = {m: _proportion_ci(point[m], n_eff[m]) for m in parts}
+    return point, cis, n_eff
+
+
+def _binary_proportions(
+    cells: tuple[np.ndarray, ...], cells_sq: tuple[np.ndarray, ...]
+) -> tuple[dict[str, np.ndarray], dict[str, GroupCI], dict[str, np.ndarray]]:
+    parts = _binary_parts(*cells)
+    den_sq = {m: d for m, (_, d) in _binary_parts(*cells_sq).items()}
+    return _proportions(parts, den_sq)
 
 
 def _binary_reasons(
@@ -461,38 +499,80 @@ def _draw_blocks(
 # intervals, disparities, tests
 # ----------------------------------------------------------------------------------------------
 
+#: Why a conditional rate of an attribute that is the task's target is not reported.
+TARGET_REASON = "not meaningful: this attribute is the target"
+#: Metrics that stay meaningful for an attribute that is the target (per-class recall).
+TARGET_METRICS = ("accuracy", "error_rate")
 
-def _interval(value: float, reps: np.ndarray | None, ci: float, reason: str | None) -> MetricValue:
-    if reps is None or math.isnan(value):
+
+def _proportion_ci(point: np.ndarray, n_eff: np.ndarray) -> GroupCI:
+    """Group intervals of proportions ``point`` measured on ``n_eff`` (effective) rows."""
+
+    def ci(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        return wilson_cc(point, n_eff, z_for(alpha))
+
+    return ci
+
+
+def _auc_ci(point: np.ndarray, reps: np.ndarray | None, n_bound: np.ndarray) -> GroupCI:
+    """AUC intervals: bootstrap percentiles (hulled with the estimate); where the bootstrap has
+    too few defined replicates or collapses to zero width (perfect separation), a Wilson interval
+    on ``min(positives, negatives)`` rows, which the Birnbaum-Klose bound on the variance of the
+    AUC, ``A (1 - A) / min(P, N)``, makes conservative."""
+
+    def ci(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        lo_w, hi_w = wilson_cc(point, n_bound, z_for(alpha))
+        if reps is None:
+            return lo_w, hi_w
+        lo, hi = lo_w.copy(), hi_w.copy()
+        for g in range(reps.shape[1]):
+            col = reps[:, g]
+            ok = col[~np.isnan(col)]
+            if math.isnan(point[g]) or ok.size == 0 or ok.size < MIN_VALID_REPLICATES * col.size:
+                continue
+            q_lo, q_hi = np.quantile(ok, [alpha / 2.0, 1.0 - alpha / 2.0])
+            if q_hi > q_lo:
+                lo[g], hi[g] = min(q_lo, point[g]), max(q_hi, point[g])
+        return lo, hi
+
+    return ci
+
+
+def _macro_ci(points: list[np.ndarray], n_effs: list[np.ndarray]) -> GroupCI:
+    """Intervals of a macro average over classes: the mean of the defined classes' Wilson
+    intervals, each at level ``1 - alpha / K`` (Bonferroni over the K defined classes), so the
+    mean of the true rates lies inside with probability at least ``1 - alpha``."""
+    P, N = np.stack(points), np.stack(n_effs)
+    ok = ~np.isnan(P)
+    k_def = ok.sum(axis=0)
+
+    def ci(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        z = z_for(alpha / np.maximum(k_def, 1))
+        lo, hi = wilson_cc(P, N, z[None, :])
+        return (
+            _div(np.where(ok, lo, 0.0).sum(axis=0), k_def),
+            _div(np.where(ok, hi, 0.0).sum(axis=0), k_def),
+        )
+
+    return ci
+
+
+def _value(value: float, lo: float, hi: float, reason: str | None) -> MetricValue:
+    if math.isnan(value):
         return MetricValue(float(value), math.nan, math.nan, reason)
-    ok = reps[~np.isnan(reps)]
-    if ok.size < MIN_VALID_REPLICATES * reps.size or ok.size == 0:
-        why = f"no interval: only {ok.size} of {reps.size} bootstrap replicates had a defined value"
-        return MetricValue(float(value), math.nan, math.nan, why if reason is None else reason)
-    a = (1.0 - ci) / 2.0
-    lo, hi = np.quantile(ok, [a, 1.0 - a])
     return MetricValue(float(value), float(lo), float(hi), reason)
-
-
-def _extremes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise max and min over the last axis; NaN when any entry is NaN."""
-    return v.max(axis=-1), v.min(axis=-1)
-
-
-@dataclass
-class _DispOut:
-    disparity: Disparity
-    diff_reps: np.ndarray | None
 
 
 def _disparity(
     metric: str,
     point: np.ndarray,
-    reps: np.ndarray | None,
+    group_ci: GroupCI,
     eligible: np.ndarray,
     names: Sequence[str],
-    ci: float,
-) -> _DispOut:
+    alpha: float,
+    pairwise: bool,
+) -> Disparity:
+    """``max - min`` and ``min / max`` over the eligible groups, with simultaneous intervals."""
     direction = D.METRIC_DIRECTIONS[metric]
     use = eligible & ~np.isnan(point)
     idx = np.flatnonzero(use)
@@ -503,7 +583,7 @@ def _disparity(
             f"{metric}"
         )
         nan = MetricValue(math.nan, math.nan, math.nan, why)
-        return _DispOut(Disparity(metric, direction, nan, nan, None, None, compared), None)
+        return Disparity(metric, direction, nan, nan, None, None, compared)
     v = point[idx]
     hi, lo = v.max(), v.min()
     i_max, i_min = int(idx[int(np.argmax(v))]), int(idx[int(np.argmin(v))])
@@ -511,17 +591,75 @@ def _disparity(
         worst, best = names[i_max], names[i_min]
     else:
         worst, best = names[i_min], names[i_max]
-    diff_reps = ratio_reps = None
-    if reps is not None:
-        # a replicate in which a compared group's value is undefined is itself undefined
-        r_hi, r_lo = _extremes(reps[:, idx])
-        diff_reps = r_hi - r_lo
-        ratio_reps = _div(r_lo, r_hi)
-        ratio_reps[np.isnan(r_hi)] = np.nan
-    diff = _interval(float(hi - lo), diff_reps, ci, None)
-    ratio_reason = None if hi > 0 else f"undefined: the largest {metric} is 0"
-    ratio = _interval(float(lo / hi) if hi > 0 else math.nan, ratio_reps, ci, ratio_reason)
-    return _DispOut(Disparity(metric, direction, diff, ratio, worst, best, compared), diff_reps)
+
+    def sub(a: float) -> tuple[np.ndarray, np.ndarray]:
+        g_lo, g_hi = group_ci(a)
+        return g_lo[idx], g_hi[idx]
+
+    gap_lo, gap_hi = (pairwise_gap if pairwise else simultaneous_gap)(v, sub, alpha)
+    diff = MetricValue(float(hi - lo), gap_lo, gap_hi, None)
+    if hi > 0:
+        r_lo, r_hi = ratio_bounds(v, sub, alpha)
+        ratio = MetricValue(float(lo / hi), r_lo, r_hi, None)
+    else:
+        ratio = MetricValue(math.nan, math.nan, math.nan, f"undefined: the largest {metric} is 0")
+    return Disparity(metric, direction, diff, ratio, worst, best, compared)
+
+
+def _summaries(
+    point: Mapping[str, np.ndarray],
+    cis: Mapping[str, GroupCI],
+    eligible: np.ndarray,
+    names: Sequence[str],
+    alpha: float,
+) -> dict[str, MetricValue]:
+    """fairlearn's four summaries with intervals at level ``1 - alpha``.
+
+    The equalized odds difference is ``max(TPR gap, FPR gap)``; its interval joins the two gap
+    intervals taken at level ``1 - alpha / 2`` each (Bonferroni), ``[max lo, max hi]``.
+    """
+
+    def disp(m: str, a: float) -> Disparity:
+        return _disparity(m, point[m], cis[m], eligible, names, a, pairwise=True)
+
+    sel, tpr = disp("selection_rate", alpha), disp("tpr", alpha)
+    t2, f2 = disp("tpr", alpha / 2.0).difference, disp("fpr", alpha / 2.0).difference
+    if math.isnan(t2.value) or math.isnan(f2.value):
+        eo = MetricValue(math.nan, math.nan, math.nan, t2.reason or f2.reason)
+    else:
+        eo = MetricValue(
+            max(t2.value, f2.value), max(t2.ci_low, f2.ci_low), max(t2.ci_high, f2.ci_high), None
+        )
+    return {
+        "demographic_parity_difference": sel.difference,
+        "demographic_parity_ratio": sel.ratio,
+        "equalized_odds_difference": eo,
+        "equal_opportunity_difference": tpr.difference,
+    }
+
+
+def _worst_over_classes(per_class: list[dict[str, MetricValue]]) -> dict[str, MetricValue]:
+    """Top-level summaries of a multiclass target: the maximum over classes. Each class's
+    summary was computed at level ``1 - alpha / C``, so ``[max lo, max hi]`` holds for the
+    maximum with probability at least ``1 - alpha``."""
+    out: dict[str, MetricValue] = {}
+    for name in _SUMMARY_NAMES:
+        vals = [s[name] for s in per_class]
+        if any(math.isnan(v.value) for v in vals):
+            reason = "undefined for at least one class (see per_class)"
+            out[name] = MetricValue(math.nan, math.nan, math.nan, reason)
+            continue
+        out[name] = MetricValue(
+            max(v.value for v in vals),
+            max(v.ci_low for v in vals),
+            max(v.ci_high for v in vals),
+            None,
+        )
+    return out
+
+
+def _target_summaries() -> dict[str, MetricValue]:
+    return {k: MetricValue(math.nan, math.nan, math.nan, TARGET_REASON) for k in _SUMMARY_NAMES}
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -607,25 +745,34 @@ def _aggregate(T: np.ndarray, agg: np.ndarray) -> np.ndarray:
 
 def _build_attribute(
     view: _View,
-    point: dict[str, np.ndarray],
-    reps: dict[str, np.ndarray] | None,
-    reasons: dict[str, list[str | None]],
+    point: Mapping[str, np.ndarray],
+    cis: Mapping[str, GroupCI],
+    reasons: Mapping[str, list[str | None]],
     reported: Sequence[str],
     n_g: np.ndarray,
     w_g: np.ndarray,
     insufficient: np.ndarray,
     tests: list[GroupTest | None] | None,
-    summary_mode: str,
+    *,
     ci: float,
-) -> tuple[AttributeResult, dict[str, np.ndarray | None]]:
-    """Assemble one attribute's groups, disparities and summary."""
+    summary: bool,
+    proportions: bool,
+    target_related: bool,
+) -> AttributeResult:
+    """Assemble one attribute's groups, disparities and (binary) summary."""
     G = len(view.names)
+    alpha = 1.0 - ci
     eligible = ~insufficient
+    shown = [m for m in reported if not target_related or m in TARGET_METRICS]
+    bounds = {m: cis[m](alpha) for m in shown}
+    nan_target = MetricValue(math.nan, math.nan, math.nan, TARGET_REASON)
     groups = []
     for g in range(G):
         metrics = {
-            m: _interval(
-                float(point[m][g]), None if reps is None else reps[m][:, g], ci, reasons[m][g]
+            m: (
+                _value(float(point[m][g]), bounds[m][0][g], bounds[m][1][g], reasons[m][g])
+                if m in bounds
+                else nan_target
             )
             for m in reported
         }
@@ -640,49 +787,36 @@ def _build_attribute(
                 None if tests is None else tests[g],
             )
         )
-    disparities: dict[str, Disparity] = {}
-    diff_reps: dict[str, np.ndarray | None] = {}
-    needed = list(reported)
-    if summary_mode == "binary":
-        needed += [m for m in ("selection_rate", "tpr", "fpr") if m not in needed]
-    outs: dict[str, _DispOut] = {}
-    for m in needed:
-        if m not in point:
-            continue
-        outs[m] = _disparity(
-            m, point[m], None if reps is None else reps[m], eligible, view.names, ci
+    disparities = {
+        m: _disparity(
+            m,
+            point[m],
+            cis[m],
+            eligible,
+            view.names,
+            alpha,
+            pairwise=proportions and m != "auc",
         )
-        diff_reps[m] = outs[m].diff_reps
-        if m in reported:
-            disparities[m] = outs[m].disparity
-    summary: dict[str, MetricValue] = {}
-    if summary_mode == "binary":
-        sel, tpr, fpr = outs["selection_rate"], outs["tpr"], outs["fpr"]
-        summary["demographic_parity_difference"] = sel.disparity.difference
-        summary["demographic_parity_ratio"] = sel.disparity.ratio
-        summary["equal_opportunity_difference"] = tpr.disparity.difference
-        v_t, v_f = tpr.disparity.difference.value, fpr.disparity.difference.value
-        eo_reps = None
-        if tpr.diff_reps is not None and fpr.diff_reps is not None:
-            eo_reps = np.maximum(tpr.diff_reps, fpr.diff_reps)  # NaN propagates
-        if math.isnan(v_t) or math.isnan(v_f):
-            why = tpr.disparity.difference.reason or fpr.disparity.difference.reason
-            summary["equalized_odds_difference"] = MetricValue(math.nan, math.nan, math.nan, why)
-        else:
-            summary["equalized_odds_difference"] = _interval(max(v_t, v_f), eo_reps, ci, None)
-        diff_reps["__eo__"] = eo_reps
-    insufficient_names = tuple(view.names[g] for g in range(G) if insufficient[g])
-    result = AttributeResult(
+        for m in shown
+    }
+    summaries: dict[str, MetricValue] = {}
+    if summary:
+        summaries = (
+            _target_summaries()
+            if target_related
+            else _summaries(point, cis, eligible, view.names, alpha)
+        )
+    return AttributeResult(
         view.name,
         view.columns,
         view.intersection,
         tuple(groups),
         disparities,
-        summary,
-        insufficient_names,
+        summaries,
+        tuple(view.names[g] for g in range(G) if insufficient[g]),
         tuple(view.empty),
+        target_related,
     )
-    return result, diff_reps
 
 
 # ----------------------------------------------------------------------------------------------
@@ -711,16 +845,18 @@ def evaluate(
     random_state: int = 0,
     classes: Sequence[Any] | None = None,
     pos_label: Any = None,
+    target_attributes: Sequence[str] = (),
 ) -> FairnessResult:
-    """Per-group and intersectional metrics, disparities and tests, with bootstrap intervals.
+    """Per-group and intersectional metrics, disparities and tests, with confidence intervals.
 
     For every sensitive attribute, and for the intersection of all of them, each group gets its
-    size ``n`` and every metric (see ``METRIC_DEFINITIONS``) with a percentile interval from a
-    stratified bootstrap (see the module docstring and ``FairnessResult.bootstrap``). Disparities
-    between groups (``max - min``, ``min / max``, the worst group) and the fairness summaries
-    (demographic parity difference/ratio, equalized odds difference, equal opportunity
-    difference, as fairlearn defines them) are recomputed inside every bootstrap replicate, so
-    their intervals are their own.
+    size ``n`` and every metric (see ``METRIC_DEFINITIONS``) with a continuity-corrected Wilson
+    score interval (AUC: a stratified bootstrap; see the module docstring and
+    ``FairnessResult.interval_method``). Disparities between groups (``max - min``,
+    ``min / max``, the worst group) and the fairness summaries (demographic parity
+    difference/ratio, equalized odds difference, equal opportunity difference, as fairlearn
+    defines them) get simultaneous intervals that cover the true gap, 0 included, at the
+    nominal level or above.
 
     How to read the values: rates are in [0, 1]; a difference of 0 (ratio of 1) means all
     compared groups are equal. ``METRIC_DIRECTIONS`` says which way is worse for each metric.
@@ -747,7 +883,8 @@ def evaluate(
     intersections : bool, default True
         Also evaluate the intersection of all attributes (when there are at least two).
     n_boot : int, default 1000
-        Bootstrap replicates; 0 turns intervals off.
+        Bootstrap replicates for the AUC intervals (rates need none); 0 gives AUC a
+        conservative closed-form interval instead.
     ci : float, default 0.95
         Nominal coverage of the intervals; the tests use ``alpha = 1 - ci``.
     min_group_size : int, default 30
@@ -757,6 +894,11 @@ def evaluate(
         The labels in order; default the sorted labels found in ``y_true`` and ``y_pred``.
     pos_label : optional
         Positive label of a binary target; default the last class (1 for {0, 1}).
+    target_attributes : sequence of str, default ()
+        Sensitive attributes that are the target (or a function of it), e.g. ``("gender",)``
+        when predicting gender. For them, and every intersection including them, only accuracy
+        and error rate are computed; the other metrics and the summaries are NaN with
+        ``reason == TARGET_REASON``, never a disparity.
 
     Returns
     -------
@@ -766,7 +908,8 @@ def evaluate(
     ------
     InvalidInputError
         Empty input, length mismatch, unknown metric, ``ci`` outside (0, 1), missing values,
-        negative or non-finite weights or scores, labels outside ``classes``.
+        negative or non-finite weights or scores, labels outside ``classes``, a
+        ``target_attributes`` name that is not a sensitive attribute.
 
     Examples
     --------
@@ -799,6 +942,12 @@ def evaluate(
         raise InvalidInputError(D.EMPTY_INPUT)
     yp = _as_1d(y_pred, "y_pred", n)
     attrs = _sensitive_columns(sensitive_features, n)
+    if isinstance(target_attributes, str):
+        target_attributes = (target_attributes,)
+    known = [a.name for a in attrs]
+    for t in target_attributes:
+        if t not in known:
+            raise InvalidInputError(D.UNKNOWN_TARGET_ATTRIBUTE.format(name=t, known=known))
     w: np.ndarray | None = None
     if sample_weight is not None:
         w = _as_1d(sample_weight, "sample_weight", n).astype(float)
@@ -919,42 +1068,18 @@ def evaluate(
         )
     overall_view = _View("overall", (), False, ["overall"], [()], np.ones((S, 1)), [])
 
-    # ---- point confusion matrices per stratum ----
+    # ---- confusion matrices per stratum; of squared weights too (Kish effective sizes) ----
     cell = yt_i * C + yp_i
     CC = C * C
     T0 = np.bincount(stratum * CC + cell, weights=w, minlength=S * CC).reshape(S, C, C)
+    T0sq = T0
+    if w is not None:
+        T0sq = np.bincount(stratum * CC + cell, weights=w * w, minlength=S * CC).reshape(S, C, C)
     n_s = np.bincount(stratum, minlength=S)
     wsq_s = np.bincount(stratum, weights=None if w is None else w * w, minlength=S).astype(float)
 
-    # ---- bootstrap confusion matrices per stratum, (B, S, C, C) ----
+    # ---- AUC (binary with scores): point estimates and stratified bootstrap replicates ----
     seeds = np.random.SeedSequence(random_state).spawn(2)
-    TB: np.ndarray | None = None
-    if n_boot > 0:
-        rng = np.random.default_rng(seeds[0])
-        if w is None:
-            atoms = _Atoms(
-                np.repeat(np.arange(S), CC),
-                np.bincount(stratum * CC + cell, minlength=S * CC),
-                stratum * CC + cell,
-                np.arange(S + 1) * CC,
-                {"cell": np.tile(np.arange(CC), S), "w": np.ones(S * CC)},
-            )
-        else:
-            atoms = _make_atoms(stratum, S, {"cell": cell, "w": w})
-        TB = np.zeros((n_boot, S * CC))
-        # sparse (K, S*CC) map: an atom's multiplicity times its weight lands in its cell
-        to_cells = sparse.csr_matrix(
-            (
-                atoms.values["w"],
-                (np.arange(len(atoms.count)), atoms.stratum * CC + atoms.values["cell"]),
-            ),
-            shape=(len(atoms.count), S * CC),
-        )
-        for b0, b1, counts in _draw_blocks(rng, atoms, stratum, n_boot):
-            TB[b0:b1] = (to_cells.T @ counts.T).T
-        TB = TB.reshape(n_boot, S, C, C)
-
-    # ---- AUC (binary with scores) ----
     auc_point: dict[str, np.ndarray] = {}
     auc_reps: dict[str, np.ndarray] = {}
     auc_reasons: dict[str, list[str | None]] = {}
@@ -987,13 +1112,19 @@ def evaluate(
 
     # ---- per view: metrics, intervals, disparities ----
     alpha = round(1.0 - ci, 12)
+    targets = set(target_attributes)
 
-    def rates_for(T: np.ndarray) -> dict[str, np.ndarray]:
+    def top_estimates(
+        T: np.ndarray, Tsq: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], dict[str, GroupCI]]:
         if multiclass:
-            tot = T.sum(axis=(-1, -2))
+            tot, tot_sq = T.sum(axis=(-1, -2)), Tsq.sum(axis=(-1, -2))
             correct = np.trace(T, axis1=-2, axis2=-1)
-            return {"accuracy": _div(correct, tot), "error_rate": _div(tot - correct, tot)}
-        return _binary_rates(T[..., 0, 0], T[..., 0, 1], T[..., 1, 0], T[..., 1, 1])
+            parts = {"accuracy": (correct, tot), "error_rate": (tot - correct, tot)}
+            point, cis, _ = _proportions(parts, {"accuracy": tot_sq, "error_rate": tot_sq})
+            return point, cis
+        point, cis, _ = _binary_proportions(_cells(T), _cells(Tsq))
+        return point, cis
 
     small: list[str] = []
     attributes: list[AttributeResult] = []
@@ -1002,137 +1133,130 @@ def evaluate(
     per_class_overall: list[dict[str, MetricValue]] = [{} for _ in range(C)] if multiclass else []
     macro_attrs: list[AttributeResult] = []
     macro_overall: dict[str, MetricValue] = {}
-    mc_summary_reps: dict[str, dict[str, list[Any]]] = {}
+    mc_summaries: dict[str, dict[str, MetricValue]] = {}
 
     for v in [overall_view, *views]:
         Tg = _aggregate(T0, v.agg)
-        Tb = None if TB is None else _aggregate(TB, v.agg)
+        Tg_sq = Tg if w is None else _aggregate(T0sq, v.agg)
         n_g = v.agg.T @ n_s
         w_g = Tg.sum(axis=(-1, -2))
         sq_g = v.agg.T @ wsq_s
         insufficient = n_g < min_group_size
         is_overall = v is overall_view
-        point = rates_for(Tg)
-        reps = None if Tb is None else rates_for(Tb)
+        target_related = bool(targets & set(v.columns))
+        point, cis = top_estimates(Tg, Tg_sq)
         if multiclass:
             tot = Tg.sum(axis=(-1, -2))
             empty_reason = "no rows (or total sample_weight 0) in this group"
             reasons = {m: [empty_reason if t <= 0 else None for t in tot] for m in point}
         else:
-            reasons = _binary_reasons(Tg[:, 0, 0], Tg[:, 0, 1], Tg[:, 1, 0], Tg[:, 1, 1], pos_text)
+            reasons = _binary_reasons(*_cells(Tg), pos_text)
         if want_auc:
             point["auc"] = auc_point[v.name]
             reasons["auc"] = auc_reasons[v.name]
-            if reps is not None:
-                reps["auc"] = auc_reps[v.name]
+            pos_eff = _div(Tg[:, 1, :].sum(axis=-1) ** 2, Tg_sq[:, 1, :].sum(axis=-1))
+            neg_eff = _div(Tg[:, 0, :].sum(axis=-1) ** 2, Tg_sq[:, 0, :].sum(axis=-1))
+            cis["auc"] = _auc_ci(point["auc"], auc_reps.get(v.name), np.fmin(pos_eff, neg_eff))
         if is_overall:
             for m in reported_top:
-                overall[m] = _interval(
-                    float(point[m][0]), None if reps is None else reps[m][:, 0], ci, reasons[m][0]
-                )
+                lo, hi = cis[m](alpha)
+                overall[m] = _value(float(point[m][0]), lo[0], hi[0], reasons[m][0])
         else:
             small += [f"{v.name}={g}" for g, s in zip(v.names, insufficient, strict=True) if s]
             correct = np.trace(Tg, axis1=-2, axis2=-1)
             tests = _tests(w_g - correct, w_g, sq_g, ~insufficient, alpha)
-            res, _ = _build_attribute(
-                v,
-                point,
-                reps,
-                reasons,
-                reported_top,
-                n_g,
-                w_g,
-                insufficient,
-                tests,
-                "binary" if not multiclass else "none",
-                ci,
+            attributes.append(
+                _build_attribute(
+                    v,
+                    point,
+                    cis,
+                    reasons,
+                    reported_top,
+                    n_g,
+                    w_g,
+                    insufficient,
+                    tests,
+                    ci=ci,
+                    summary=not multiclass,
+                    proportions=True,
+                    target_related=target_related,
+                )
             )
-            attributes.append(res)
         if not multiclass:
             continue
         # ---- multiclass: one-vs-rest per class, macro averages ----
         ovr_point: list[dict[str, np.ndarray]] = []
-        ovr_reps: list[dict[str, np.ndarray] | None] = []
+        ovr_neff: list[dict[str, np.ndarray]] = []
+        class_summaries: list[dict[str, MetricValue]] = []
         for k in range(C):
-            tn_k, fp_k, fn_k, tp_k = _ovr_cells(Tg, k)
-            pk = _binary_rates(tn_k, fp_k, fn_k, tp_k)
-            rk = None if Tb is None else _binary_rates(*_ovr_cells(Tb, k))
+            cells_k = _ovr_cells(Tg, k)
+            pk, cik, nk = _binary_proportions(cells_k, _ovr_cells(Tg_sq, k))
             ovr_point.append(pk)
-            ovr_reps.append(rk)
-            rsn = _binary_reasons(tn_k, fp_k, fn_k, tp_k, repr(cls[k]))
+            ovr_neff.append(nk)
+            rsn = _binary_reasons(*cells_k, repr(cls[k]))
             if is_overall:
-                per_class_overall[k] = {
-                    m: _interval(
-                        float(pk[m][0]), None if rk is None else rk[m][:, 0], ci, rsn[m][0]
-                    )
-                    for m in reported_ovr
-                }
-            else:
-                res_k, dreps = _build_attribute(
-                    v, pk, rk, rsn, reported_ovr, n_g, w_g, insufficient, None, "binary", ci
+                per_class_overall[k] = {}
+                for m in reported_ovr:
+                    lo, hi = cik[m](alpha)
+                    per_class_overall[k][m] = _value(float(pk[m][0]), lo[0], hi[0], rsn[m][0])
+                continue
+            per_class_attrs[k].append(
+                _build_attribute(
+                    v,
+                    pk,
+                    cik,
+                    rsn,
+                    reported_ovr,
+                    n_g,
+                    w_g,
+                    insufficient,
+                    None,
+                    ci=ci,
+                    summary=True,
+                    proportions=True,
+                    target_related=target_related,
                 )
-                per_class_attrs[k].append(res_k)
-                store = mc_summary_reps.setdefault(v.name, {})
-                for sname, key in (
-                    ("demographic_parity_difference", "selection_rate"),
-                    ("equal_opportunity_difference", "tpr"),
-                    ("equalized_odds_difference", "__eo__"),
-                ):
-                    store.setdefault(sname, []).append((res_k.summary[sname], dreps.get(key)))
+            )
+            if not target_related:
+                class_summaries.append(_summaries(pk, cik, ~insufficient, v.names, alpha / C))
+        if not is_overall:
+            mc_summaries[v.name] = (
+                _target_summaries() if target_related else _worst_over_classes(class_summaries)
+            )
         macro_metrics = [m for m in D.MACRO_METRICS if m in reported_ovr]
         mp = {m: _nanmean_stack([p[m] for p in ovr_point]) for m in macro_metrics}
-        mr = None
-        if Tb is not None:
-            mr = {
-                m: _nanmean_stack([r[m] for r in ovr_reps if r is not None]) for m in macro_metrics
-            }
+        mcis = {
+            m: _macro_ci([p[m] for p in ovr_point], [q[m] for q in ovr_neff])
+            for m in macro_metrics
+        }
         none_reason = "undefined for every class in this group"
         mreasons = {m: [none_reason if np.isnan(x) else None for x in mp[m]] for m in mp}
         if is_overall:
-            macro_overall = {
-                m: _interval(
-                    float(mp[m][0]), None if mr is None else mr[m][:, 0], ci, mreasons[m][0]
-                )
-                for m in macro_metrics
-            }
+            for m in macro_metrics:
+                lo, hi = mcis[m](alpha)
+                macro_overall[m] = _value(float(mp[m][0]), lo[0], hi[0], mreasons[m][0])
         else:
-            res_m, _ = _build_attribute(
-                v, mp, mr, mreasons, macro_metrics, n_g, w_g, insufficient, None, "none", ci
+            macro_attrs.append(
+                _build_attribute(
+                    v,
+                    mp,
+                    mcis,
+                    mreasons,
+                    macro_metrics,
+                    n_g,
+                    w_g,
+                    insufficient,
+                    None,
+                    ci=ci,
+                    summary=False,
+                    proportions=False,
+                    target_related=target_related,
+                )
             )
-            macro_attrs.append(res_m)
 
     per_class: PerClassResult | None = None
     if multiclass:
-        # top-level summaries of a multiclass target: the worst case over classes
-        new_attrs = []
-        for res in attributes:
-            summary: dict[str, MetricValue] = {}
-            for sname, items in mc_summary_reps.get(res.name, {}).items():
-                vals = [mv.value for mv, _ in items]
-                if any(math.isnan(x) for x in vals):
-                    summary[sname] = MetricValue(
-                        math.nan,
-                        math.nan,
-                        math.nan,
-                        "undefined for at least one class (see per_class)",
-                    )
-                    continue
-                r_list = [r for _, r in items]
-                r_max = None if any(r is None for r in r_list) else np.max(np.stack(r_list), axis=0)
-                summary[sname] = _interval(max(vals), r_max, ci, None)
-            new_attrs.append(
-                AttributeResult(
-                    res.name,
-                    res.columns,
-                    res.intersection,
-                    res.groups,
-                    res.disparities,
-                    summary,
-                    res.insufficient_groups,
-                    res.empty_groups,
-                )
-            )
-        attributes = new_attrs
+        attributes = [dataclasses.replace(a, summary=mc_summaries[a.name]) for a in attributes]
         per_class = PerClassResult(
             tuple(cls),
             tuple(
@@ -1159,7 +1283,7 @@ def evaluate(
         metrics=tuple(metrics),
         ci=ci,
         n_boot=n_boot,
-        bootstrap=BOOTSTRAP_DESCRIPTION if n_boot > 0 else NO_BOOTSTRAP,
+        bootstrap=(BOOTSTRAP_DESCRIPTION if n_boot > 0 else NO_BOOTSTRAP) if want_auc else NO_AUC,
         random_state=random_state,
         min_group_size=min_group_size,
         correction=CORRECTION,
@@ -1168,4 +1292,6 @@ def evaluate(
         per_class=per_class,
         weighted=w is not None,
         alpha=alpha,
+        interval_method=INTERVAL_METHOD,
+        target_attributes=tuple(a.name for a in attrs if a.name in targets),
     )

@@ -39,15 +39,15 @@ def _nan(x: Any) -> float:
 
 @dataclass(frozen=True)
 class MetricValue:
-    """A point estimate with its bootstrap percentile interval.
+    """A point estimate with its confidence interval.
 
     Attributes
     ----------
     value : float
         The estimate; NaN when undefined (then ``reason`` says why). Never a silent 0.
     ci_low, ci_high : float
-        The interval's ends; NaN when there is no interval (``n_boot=0``, undefined value, or
-        too few bootstrap replicates with a defined value; ``reason`` then says which).
+        The interval's ends (they contain ``value``); NaN only when the value is undefined
+        (``reason`` then says why).
     reason : str or None
         Why the value or the interval is missing; ``None`` when both are there.
     """
@@ -179,7 +179,7 @@ class GroupResult:
 
 @dataclass(frozen=True)
 class Disparity:
-    """How far apart the sufficient groups are on one metric, with bootstrap intervals.
+    """How far apart the sufficient groups are on one metric, with simultaneous intervals.
 
     Attributes
     ----------
@@ -248,6 +248,10 @@ class AttributeResult:
         ``equalized_odds_difference``, ``equal_opportunity_difference``.
     insufficient_groups, empty_groups : tuple of str
         Groups below ``min_group_size``, and categories/intersections with no rows at all.
+    target_related : bool
+        The attribute is the task's target, or an intersection including it: only accuracy and
+        error rate are measured; other metrics and the summaries are NaN with the reason
+        ``"not meaningful: this attribute is the target"``.
     """
 
     name: str
@@ -258,6 +262,7 @@ class AttributeResult:
     summary: Mapping[str, MetricValue]
     insufficient_groups: tuple[str, ...] = ()
     empty_groups: tuple[str, ...] = ()
+    target_related: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -270,6 +275,7 @@ class AttributeResult:
             "summary": {k: v.to_dict() for k, v in self.summary.items()},
             "insufficient_groups": list(self.insufficient_groups),
             "empty_groups": list(self.empty_groups),
+            "target_related": bool(self.target_related),
         }
 
     @classmethod
@@ -284,6 +290,7 @@ class AttributeResult:
             {k: MetricValue.from_dict(v) for k, v in d["summary"].items()},
             tuple(d.get("insufficient_groups", ())),
             tuple(d.get("empty_groups", ())),
+            bool(d.get("target_related", False)),
         )
 
 
@@ -357,8 +364,9 @@ class FairnessResult:
     ci : float
         Nominal coverage of every interval.
     n_boot : int
+        Bootstrap replicates of the AUC intervals (the only bootstrapped statistic).
     bootstrap : str
-        One sentence describing the resampling scheme.
+        One sentence describing the AUC resampling scheme.
     random_state : int
     min_group_size : int
     correction : str
@@ -373,6 +381,10 @@ class FairnessResult:
         Whether ``sample_weight`` was given.
     alpha : float
         Significance level of the per-group tests, ``1 - ci``.
+    interval_method : str
+        One sentence naming the interval methods (rates, gaps, ratios).
+    target_attributes : tuple of str
+        Sensitive attributes declared to be the target (see ``AttributeResult.target_related``).
     """
 
     task_type: str
@@ -391,7 +403,9 @@ class FairnessResult:
     per_class: PerClassResult | None = None
     weighted: bool = False
     alpha: float = 0.05
-    schema_version: int = 1
+    interval_method: str = ""
+    target_attributes: tuple[str, ...] = ()
+    schema_version: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (NaN as ``None``), in the documented top-level shape."""
@@ -405,6 +419,8 @@ class FairnessResult:
             "ci": float(self.ci),
             "n_boot": int(self.n_boot),
             "bootstrap": self.bootstrap,
+            "interval_method": self.interval_method,
+            "target_attributes": list(self.target_attributes),
             "random_state": int(self.random_state),
             "min_group_size": int(self.min_group_size),
             "correction": self.correction,
@@ -437,6 +453,8 @@ class FairnessResult:
             else PerClassResult.from_dict(d["per_class"]),
             weighted=bool(d.get("weighted", False)),
             alpha=float(d.get("alpha", 1.0 - float(d["ci"]))),
+            interval_method=d.get("interval_method", ""),
+            target_attributes=tuple(d.get("target_attributes", ())),
             schema_version=int(d.get("schema_version", 1)),
         )
 
