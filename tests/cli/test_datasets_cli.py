@@ -196,7 +196,7 @@ def test_allow_missing_reports_counts(fake_root: Path, capsys: pytest.CaptureFix
         ["datasets", "info", "fairface", "--data-dir", str(fake_root), "--json"], capsys
     )
     assert code == 0  # info reads the labels: composition of all rows, images counted
-    assert json.loads(out)["images"] == {"listed": 6, "present": 5}
+    assert json.loads(out)["images"] == {"listed": 6, "present": 5, "decoded": False}
 
 
 def test_csv_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
