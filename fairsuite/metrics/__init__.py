@@ -25,6 +25,14 @@ from fairsuite.metrics._evaluate import (
     TARGET_REASON,
     evaluate,
 )
+from fairsuite.metrics._headline import (
+    HEADLINE_GAP_METRICS,
+    HEADLINE_RULE,
+    Headline,
+    HeadlineGap,
+    HeadlineGroup,
+    headline,
+)
 from fairsuite.metrics._result import (
     AttributeResult,
     ClassResult,
@@ -39,6 +47,7 @@ from fairsuite.metrics._result import (
 __all__ = [
     # core
     "evaluate",
+    "headline",
     # results
     "FairnessResult",
     "AttributeResult",
@@ -48,6 +57,9 @@ __all__ = [
     "MetricValue",
     "ClassResult",
     "PerClassResult",
+    "Headline",
+    "HeadlineGroup",
+    "HeadlineGap",
     # vocabulary
     "BINARY_METRICS",
     "MULTICLASS_GROUP_METRICS",
@@ -57,4 +69,6 @@ __all__ = [
     "BOOTSTRAP_DESCRIPTION",
     "INTERVAL_METHOD",
     "TARGET_REASON",
+    "HEADLINE_RULE",
+    "HEADLINE_GAP_METRICS",
 ]

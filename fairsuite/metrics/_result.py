@@ -458,9 +458,106 @@ class FairnessResult:
             schema_version=int(d.get("schema_version", 1)),
         )
 
+    def by_group(self, attribute: str | None = None) -> Any:
+        """One row per attribute x group (index ``(attribute, group)``): ``n``, ``insufficient``,
+        and per metric its value with ``<metric>_ci_low`` / ``<metric>_ci_high``.
+
+        The values of one attribute equal fairlearn's ``MetricFrame(...).by_group`` for the same
+        predictions (``result.by_group("race").loc["race"]``); intersections are named
+        ``"race x gender"`` with groups ``"Black x Female"``.
+        """
+        return _by_group_frame(self, attribute)
+
+
+    def disparities(self) -> Any:
+        """One row per attribute x disparity (index ``(attribute, metric)``): the gap
+        (``difference`` = max - min) and the ``ratio`` (min / max) with their intervals, the worst
+        and best group; the fairness summaries (demographic parity, equalized odds, ...) follow
+        each attribute's metrics with their gap and interval."""
+        return _disparities_frame(self)
+
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the headline numbers and the per-group table."""
+        acc = self.overall.get("accuracy")
+        head = (
+            f"<p><strong>FairnessResult</strong>: {self.n:,} rows, {self.task_type}, "
+            f"{len(self.attributes)} attributes; intervals {self.ci:.0%}"
+            + (
+                f"; overall accuracy {acc.value:.3f} [{acc.ci_low:.3f}, {acc.ci_high:.3f}]"
+                if acc is not None and not math.isnan(acc.value)
+                else ""
+            )
+            + "</p>"
+        )
+        wanted = ("accuracy", "error_rate", "fpr", "fnr", "selection_rate")
+        cols = [c for c in wanted if c in self.metrics]
+        frame = self.by_group()
+        keep = ["n"] + [c for m in cols for c in (m, f"{m}_ci_low", f"{m}_ci_high")]
+        table = frame[[c for c in keep if c in frame.columns]].to_html(float_format="{:.3f}".format)
+        return head + table
+
     def attribute(self, name: str) -> AttributeResult:
         """The attribute (or intersection) called ``name``; ``KeyError`` naming the known ones."""
         for a in self.attributes:
             if a.name == name:
                 return a
         raise KeyError(f"no attribute {name!r}; known: {[a.name for a in self.attributes]}")
+
+
+# ---- DataFrame views ------------------------------------------------------------------------
+
+
+def _by_group_frame(result: FairnessResult, attribute: str | None) -> Any:
+    import pandas as pd
+
+    rows = []
+    index = []
+    attrs = result.attributes if attribute is None else (result.attribute(attribute),)
+    for a in attrs:
+        for g in a.groups:
+            row: dict[str, Any] = {"n": g.n, "insufficient": g.insufficient}
+            for m, mv in g.metrics.items():
+                row[m] = mv.value
+                row[f"{m}_ci_low"] = mv.ci_low
+                row[f"{m}_ci_high"] = mv.ci_high
+            rows.append(row)
+            index.append((a.name, g.group))
+    frame = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["attribute", "group"]))
+    return frame
+
+
+def _disparities_frame(result: FairnessResult) -> Any:
+    import pandas as pd
+
+    rows = []
+    for a in result.attributes:
+        for m, d in a.disparities.items():
+            rows.append(
+                {
+                    "attribute": a.name,
+                    "metric": m,
+                    "difference": d.difference.value,
+                    "difference_ci_low": d.difference.ci_low,
+                    "difference_ci_high": d.difference.ci_high,
+                    "ratio": d.ratio.value,
+                    "ratio_ci_low": d.ratio.ci_low,
+                    "ratio_ci_high": d.ratio.ci_high,
+                    "worst_group": d.worst_group,
+                    "best_group": d.best_group,
+                    "groups_compared": len(d.groups_compared),
+                    "reason": d.difference.reason,
+                }
+            )
+        for m, mv in a.summary.items():
+            rows.append(
+                {
+                    "attribute": a.name,
+                    "metric": m,
+                    "difference": mv.value,
+                    "difference_ci_low": mv.ci_low,
+                    "difference_ci_high": mv.ci_high,
+                    "reason": mv.reason,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["attribute", "metric"])
