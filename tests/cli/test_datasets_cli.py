@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -258,3 +259,186 @@ def test_cards_found_from_a_non_editable_install_layout(tmp_path: Path) -> None:
         env={**os.environ},
     )
     assert "['adult', 'compas', 'fairface', 'synthfaces', 'utkface'] CC BY 4.0" in res.stdout
+
+
+# --- download / import / verify -------------------------------------------------------------
+
+
+@pytest.fixture
+def mirror_url(data_root: Path):  # noqa: ANN201
+    """The real shared data served on 127.0.0.1 (see tests/data/test_fetch.py)."""
+    from test_fetch import MirrorServer
+
+    with MirrorServer(data_root) as server:
+        yield server
+
+
+def test_download_through_mirror_json(mirror_url, tmp_path: Path) -> None:  # noqa: ANN001
+    result = CliRunner().invoke(
+        cli,
+        [
+            "datasets",
+            "download",
+            "adult",
+            "--data-dir",
+            str(tmp_path),
+            "--mirror",
+            mirror_url.url,
+            "--json",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    files = doc["datasets"][0]["files"]
+    assert [f["status"] for f in files] == ["downloaded"] * 3
+    assert files[0]["sha256"] == "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d"
+    assert "downloading adult into" in result.stderr
+    table = CliRunner().invoke(
+        cli,
+        ["datasets", "download", "adult", "--data-dir", str(tmp_path), "--mirror", mirror_url.url],
+    )
+    assert table.exit_code == 0
+    assert table.stdout.splitlines()[2].split()[:3] == ["adult", "adult.data", "present"]
+
+
+def test_download_errors_exit_3_with_one_line(
+    mirror_url,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    mirror_url.corrupt.add("/compas/compas-scores-two-years.csv")
+    code, out, err = run(
+        ["datasets", "download", "compas", "--data-dir", str(tmp_path), "--mirror", mirror_url.url],
+        capsys,
+    )
+    assert code == ExitCode.DATA and out == ""
+    lines = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "nothing was kept" in lines[0]
+    assert not (tmp_path / "compas" / "compas-scores-two-years.csv").exists()
+    from test_fetch import closed_port_url
+
+    url = closed_port_url()
+    code, out, err = run(
+        ["datasets", "download", "adult", "--data-dir", str(tmp_path), "--mirror", url], capsys
+    )
+    assert code == ExitCode.DATA
+    assert f"Error: cannot download {url}/adult/adult.data (" in err
+    assert "get it by hand: Run `fairsuite datasets download adult`, or download" in err
+
+
+def test_download_of_a_browser_only_dataset_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["datasets", "download", "utkface", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == ExitCode.USAGE
+    assert "utkface cannot be downloaded by fairsuite (its host needs a browser)" in result.stderr
+    result = CliRunner().invoke(cli, ["datasets", "download", "nope"])
+    assert result.exit_code == ExitCode.USAGE and "unknown dataset 'nope'" in result.stderr
+
+
+def test_import_and_verify(data_root: Path, tmp_path: Path) -> None:
+    import tarfile
+
+    names = sorted(os.listdir(data_root / "utkface" / "UTKFace"))[::300]
+    archive = tmp_path / "UTKFace.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for n in names:
+            tf.add(data_root / "utkface" / "UTKFace" / n, f"UTKFace/{n}")
+        tf.add(data_root / "utkface" / "images_present.csv", "UTKFace/images_present.csv")
+    root = tmp_path / "data"
+    result = CliRunner().invoke(
+        cli,
+        ["datasets", "import", "utkface", str(archive), "--data-dir", str(root)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"placed {len(names)} file(s) in {root / 'utkface'}" in result.stdout
+    assert "not part of the dataset's layout" in result.stdout
+    assert "next: fairsuite datasets verify utkface" in result.stderr
+    again = CliRunner().invoke(
+        cli, ["datasets", "import", "utkface", str(archive), "--data-dir", str(root), "--json"]
+    )
+    doc = json.loads(again.stdout)
+    assert doc["n_placed"] == 0 and doc["skipped"][
+        "already in the dataset folder (pass --force to replace)"
+    ]["n"] == len(names)
+    verify = CliRunner().invoke(cli, ["datasets", "verify", "utkface", "--data-dir", str(root)])
+    assert verify.exit_code == ExitCode.DATA
+    assert f"incomplete: {len(names)} of 23,708 published images present" in verify.stdout
+    assert "--allow-missing" in verify.stderr
+    ok = CliRunner().invoke(
+        cli,
+        [
+            "datasets",
+            "verify",
+            "utkface",
+            "--data-dir",
+            str(root),
+            "--allow-missing",
+            "--deep",
+            "--json",
+        ],
+    )
+    assert ok.exit_code == 0
+    assert json.loads(ok.stdout)["status"] == "partial"
+
+
+def test_import_of_a_hostile_zip_exits_3(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../evil", b"owned")
+    result = CliRunner().invoke(
+        cli, ["datasets", "import", "fairface", str(archive), "--data-dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code == ExitCode.DATA
+    assert f"Error: refused {archive}: member '../evil'" in result.stderr
+    assert not (tmp_path / "evil").exists()
+    missing = CliRunner().invoke(cli, ["datasets", "import", "fairface", str(tmp_path / "no.zip")])
+    assert missing.exit_code == ExitCode.USAGE  # click checks the path exists
+
+
+def test_verify_real_data(data_root: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["datasets", "verify", "fairface", "--data-dir", str(data_root)]
+    )
+    assert result.exit_code == ExitCode.DATA
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("fairface: incomplete: 11,400 of 97,698 listed images present")
+    assert "label files match the card's checksums" in first
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[4:8]}
+    assert rows["fairface_label_train.csv"].split()[2] == "ok"
+    assert "6,400 of 86,744 listed" in rows["train/"]
+    ok = CliRunner().invoke(
+        cli,
+        [
+            "datasets",
+            "verify",
+            "fairface",
+            "--data-dir",
+            str(data_root),
+            "--allow-missing",
+            "--json",
+        ],
+    )
+    assert ok.exit_code == 0
+    doc = json.loads(ok.stdout)
+    assert doc["status"] == "partial" and doc["images_present"] == 11_400
+    adult = CliRunner().invoke(cli, ["datasets", "verify", "adult", "--data-dir", str(data_root)])
+    assert adult.exit_code == 0 and adult.stdout.startswith("adult: complete")
+    synth = CliRunner().invoke(cli, ["datasets", "verify", "synthfaces"])
+    assert synth.exit_code == ExitCode.USAGE
+
+
+def test_verify_deep_lists_the_corrupt_image(tmp_path: Path) -> None:
+    folder = write_fairface(tmp_path)
+    data = (folder / "train" / "1.jpg").read_bytes()
+    (folder / "train" / "3.jpg").write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(
+        cli, ["datasets", "verify", "fairface", "--data-dir", str(tmp_path), "--deep"]
+    )
+    assert result.exit_code == ExitCode.DATA
+    assert "corrupt images (1):" in result.stdout
+    assert "  train/3.jpg  " in result.stdout

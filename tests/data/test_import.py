@@ -43,9 +43,7 @@ def utk_names(data_root: Path, n: int = 40) -> list[str]:
     return names[::step][:n]
 
 
-def test_fairface_zip_and_real_label_csvs_load_and_verify(
-    data_root: Path, tmp_path: Path
-) -> None:
+def test_fairface_zip_and_real_label_csvs_load_and_verify(data_root: Path, tmp_path: Path) -> None:
     archive, names = fairface_zip(data_root, tmp_path / "fairface-img-margin025-trainval.zip")
     csvs = [data_root / "fairface" / f"fairface_label_{s}.csv" for s in ("train", "val")]
     root = tmp_path / "data"
@@ -224,9 +222,7 @@ def test_hostile_tar_is_refused_and_writes_nothing(
     _nothing_written(tmp_path, root)
 
 
-def test_a_hostile_archive_after_a_good_one_places_nothing(
-    data_root: Path, tmp_path: Path
-) -> None:
+def test_a_hostile_archive_after_a_good_one_places_nothing(data_root: Path, tmp_path: Path) -> None:
     good = utk_tar(data_root, tmp_path / "UTKFace.tar.gz", utk_names(data_root, 5))
     info = tarfile.TarInfo("x/../../evil")
     info.size = 5
