@@ -10,11 +10,69 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "sha256_file"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "sha256_file",
+    "file_mode",
+    "dir_mode",
+    "probe_writable",
+]
+
+
+def _current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the only portable way is to set it and set it back
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: ``0o666 & ~umask``."""
+    return 0o666 & ~_current_umask()
+
+
+def dir_mode() -> int:
+    """The mode a plain ``mkdir`` would give a new folder: ``0o777 & ~umask``."""
+    return 0o777 & ~_current_umask()
+
+
+def probe_writable(folder: str | os.PathLike[str]) -> str | None:
+    """Why files cannot be created in ``folder`` (or where it would be created), else ``None``.
+
+    Nothing is left behind: the folder itself is not created; a temporary file is created and
+    removed in the nearest folder that exists (the one the first ``mkdir`` would write into).
+    """
+    path = Path(folder)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            return "no existing parent folder"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=probe, prefix=".fairsuite-probe-"):
+            pass
+    except OSError as err:
+        return f"cannot create files in {probe}: {err.strerror or err}"
+    return None
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename).
+
+    The file ends up with the mode a plain ``open()`` would give it (``0o666 & ~umask``), not
+    the private ``0o600`` of the temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -23,6 +81,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -32,6 +32,7 @@ __all__ = [
     "NothingEvaluatedError",
     "FairsuiteWarning",
     "DataFairnessWarning",
+    "DataChangeWarning",
     "SmallGroupWarning",
     "SyntheticDataWarning",
 ]
@@ -97,6 +98,12 @@ class FairsuiteWarning(UserWarning):
 
 class DataFairnessWarning(FairsuiteWarning):
     """The dataset has known fairness or labelling issues the user should read about."""
+
+
+class DataChangeWarning(FairsuiteWarning):
+    """fairsuite changed the data it was given: rows dropped, values recoded into a group, or a
+    target collapsed to one-vs-rest. Each change is also recorded in the result document
+    (``dataset.load_report.changes``) and shown in the report."""
 
 
 class SmallGroupWarning(FairsuiteWarning):

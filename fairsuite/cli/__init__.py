@@ -12,7 +12,13 @@ import sys
 import click
 
 from fairsuite import __version__
-from fairsuite.cli._common import CONTEXT_SETTINGS, EXIT_CODES_HELP, FairsuiteGroup, run_cli
+from fairsuite.cli._common import (
+    CONTEXT_SETTINGS,
+    EXIT_CODES_HELP,
+    FairsuiteGroup,
+    add_debug_option,
+    run_cli,
+)
 from fairsuite.cli._datasets import datasets
 from fairsuite.cli._experiments import audit, compare
 
@@ -32,6 +38,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(audit)
 cli.add_command(compare)
 cli.add_command(datasets)
+add_debug_option(cli)  # every subcommand accepts --debug too (errors say "run with --debug")
 
 
 def main(argv: list[str] | None = None) -> None:

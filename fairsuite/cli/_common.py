@@ -22,6 +22,7 @@ __all__ = [
     "echo_err",
     "dataset_options",
     "load_from_options",
+    "add_debug_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,6 +77,34 @@ def report_error(exc: BaseException, *, debug: bool) -> int:
             f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
         )
     return int(ExitCode.INTERNAL)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        # ctx.obj is the one dict the root group made, shared by every subcommand's context.
+        ctx.ensure_object(dict)["debug"] = True
+
+
+def add_debug_option(command: click.Command) -> None:
+    """Give ``command`` and every subcommand under it a ``--debug`` flag (tracebacks on errors).
+
+    Errors say "run with --debug", so the flag must work wherever the user adds it:
+    ``fairsuite --debug audit`` and ``fairsuite audit --debug`` alike.
+    """
+    if not any("--debug" in getattr(p, "opts", ()) for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--debug"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_set_debug,
+                help="Show full tracebacks on errors.",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_debug_option(sub)
 
 
 class FairsuiteGroup(click.Group):

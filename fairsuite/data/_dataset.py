@@ -34,6 +34,10 @@ class LoadReport:
         Reason -> number of values kept but recoded (e.g. Adult's ``?`` kept as ``Unknown``).
     notes : tuple[str, ...]
         Other things the user should know (e.g. a checksum that differs from the published one).
+    changes : tuple[str, ...]
+        One line per change made to the user's data (rows dropped, missing values kept as a
+        group, a target collapsed to one-vs-rest), exactly as announced by the
+        :class:`~fairsuite.exceptions.DataChangeWarning` raised when it happened.
     """
 
     rows_read: int
@@ -44,6 +48,7 @@ class LoadReport:
     images_present: int | None = None
     recoded: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON."""
@@ -56,6 +61,7 @@ class LoadReport:
             "images_present": self.images_present,
             "recoded": dict(self.recoded),
             "notes": list(self.notes),
+            "changes": list(self.changes),
         }
 
 

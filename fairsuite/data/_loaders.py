@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,12 @@ from fairsuite._paths import resolve_data_dir
 from fairsuite.data import _checks as ck
 from fairsuite.data._cards import DatasetCard, get_card
 from fairsuite.data._dataset import Dataset, LoadReport
-from fairsuite.exceptions import DatasetIntegrityError, DatasetNotFoundError, InvalidInputError
+from fairsuite.exceptions import (
+    DataChangeWarning,
+    DatasetIntegrityError,
+    DatasetNotFoundError,
+    InvalidInputError,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +60,16 @@ _ADULT_FIELDS = (
 )
 _NOT_FOUND = "{path} does not exist; pass the path of a CSV or Parquet file"
 _MISSING_LABEL = "missing value {missing!r} in {column} kept as category {category!r}"
+# Announcements of changes made to the user's data (DataChangeWarning + LoadReport.changes).
+ROWS_DROPPED = "{name}: dropped {n:,} of {total:,} rows{how}: {details}"
+SENSITIVE_MISSING = (
+    "{name}: {n:,} row(s) have no value in sensitive column {column!r}; they are audited as "
+    "their own group 'missing'"
+)
+ONE_VS_REST = (
+    "{name}: target {column!r} has {k} values ({values}); with positive label {label!r} it is "
+    "audited one-vs-rest: {label!r} ({n_pos:,} rows) against 'not {label}' ({n_rest:,} rows)"
+)
 
 _ADULT_COLUMNS = (
     "age",
@@ -83,6 +99,30 @@ _ADULT_INTS = (
 _UTK_NAME = re.compile(r"^(\d{1,3})_(\d+)_(\d+)_(\d+)\.jpg(\.chip\.jpg)?$")
 _RESERVED = ("y", "row_id", "path", "is_synthetic", "sample_weight")
 _EXAMPLES = 5
+
+
+def announce(changes: list[str], message: str) -> None:
+    """Record one change to the user's data and announce it as a :class:`DataChangeWarning`."""
+    changes.append(message)
+    warnings.warn(message, DataChangeWarning, stacklevel=3)
+
+
+def describe_drops(
+    name: str,
+    total: int,
+    dropped: dict[str, int],
+    examples: dict[str, list[str]],
+    *,
+    how: str = "",
+) -> str:
+    """One line naming how many rows were dropped, why, and the first few of each reason."""
+    details = "; ".join(
+        f"{reason} {count:,}"
+        + (f" (first: {', '.join(examples[reason][:3])})" if examples.get(reason) else "")
+        for reason, count in dropped.items()
+    )
+    n = sum(dropped.values())
+    return ROWS_DROPPED.format(name=name, n=n, total=total, how=how, details=details)
 
 
 def _task(card: DatasetCard, task: str | None) -> Any:
@@ -268,6 +308,10 @@ def _load_fairface(
         examples=examples,
     )
     table = table.drop(columns="_file")
+    changes: list[str] = []
+    if dropped:
+        how = " (--allow-missing)" if allow_missing else ""
+        announce(changes, describe_drops(card.name, n_read, dropped, examples, how=how))
     report = LoadReport(
         rows_read=n_read,
         rows_kept=len(table),
@@ -276,6 +320,7 @@ def _load_fairface(
         images_listed=n_read,
         images_present=n_present,
         notes=tuple(notes),
+        changes=tuple(changes),
     )
     return _finish(card, table, task=spec, root=folder, report=report, checksums=checksums)
 
@@ -352,6 +397,10 @@ def _load_utkface(
         dropped=dropped,
         examples=examples,
     )
+    changes: list[str] = []
+    if dropped:
+        how = " (--allow-missing)" if allow_missing and "not a valid image" in dropped else ""
+        announce(changes, describe_drops(card.name, len(names), dropped, examples, how=how))
     report = LoadReport(
         rows_read=len(names),
         rows_kept=len(table),
@@ -359,6 +408,7 @@ def _load_utkface(
         examples=examples,
         images_listed=n_kept_names,
         images_present=n_kept_names,
+        changes=tuple(changes),
     )
     return _finish(card, table, task=spec, root=folder, report=report, checksums={})
 
@@ -674,7 +724,9 @@ def load_csv(
     Every column other than the target, the sensitive columns and ``split`` is a feature.
     A ``split`` column (values ``train``/``test``) is used when present; otherwise the split is
     stratified by sensitive groups x label, deterministic from ``random_state``. Missing values
-    in sensitive columns become the group ``"missing"`` (counted in ``report.recoded``).
+    in sensitive columns become the group ``"missing"`` (counted in ``report.recoded``). Every
+    such change is announced with a :class:`~fairsuite.exceptions.DataChangeWarning` and listed
+    in ``report.changes``.
 
     Parameters
     ----------
@@ -686,7 +738,7 @@ def load_csv(
         One or more sensitive-attribute columns; each needs at least two groups.
     positive_label : str, optional
         Value of the target that is code 1. With more than two target values the task becomes
-        one-vs-rest (classes ``("not <label>", "<label>")``).
+        one-vs-rest (classes ``("not <label>", "<label>")``), announced as a change.
     random_state, test_size
         Seed and test share of the split when the file has no ``split`` column.
 
@@ -731,6 +783,8 @@ def load_csv(
         )
     tstr = tvals.astype(str)
     values = sorted(tstr.unique())
+    recoded: dict[str, int] = {}
+    changes: list[str] = []
     if len(values) < 2:
         raise InvalidInputError(_CSV_ONE_CLASS.format(path=path, column=target, value=values[0]))
     if positive_label is not None:
@@ -745,16 +799,32 @@ def load_csv(
         else:
             classes = (f"not {pos}", pos)
             y = (tstr == pos).to_numpy(dtype=np.int64)
+            recoded[f"target values other than {pos!r} merged into 'not {pos}'"] = int(
+                (y == 0).sum()
+            )
+            shown = values if len(values) <= 6 else values[:5] + ["..."]
+            announce(
+                changes,
+                ONE_VS_REST.format(
+                    name=path.name,
+                    column=target,
+                    k=len(values),
+                    values=", ".join(map(repr, shown)),
+                    label=pos,
+                    n_pos=int(y.sum()),
+                    n_rest=int((y == 0).sum()),
+                ),
+            )
     else:
         classes = tuple(values)
         y = tstr.map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=np.int64)
     table = pd.DataFrame({"row_id": np.arange(len(df)).astype(str)})
-    recoded: dict[str, int] = {}
     for col in sens:
         native = df[col]
         n_na = int(native.isna().sum())
         if n_na:
             recoded[f"missing value in {col} kept as group 'missing'"] = n_na
+            announce(changes, SENSITIVE_MISSING.format(name=path.name, n=n_na, column=col))
         table[f"native_{col}"] = native.to_numpy()
         table[col] = native.astype(str).where(native.notna(), "missing").to_numpy()
     table[f"native_{target}"] = tvals.to_numpy()
@@ -772,7 +842,9 @@ def load_csv(
         strata = table[sens].astype(str).agg("|".join, axis=1) + "|" + table["y"].astype(str)
         table["split"] = ck.stratified_split(strata, test_size=test_size, random_state=random_state)
     ck.check_sensitive_groups(table, sens, str(path))
-    report = LoadReport(rows_read=len(df), rows_kept=len(table), recoded=recoded)
+    report = LoadReport(
+        rows_read=len(df), rows_kept=len(table), recoded=recoded, changes=tuple(changes)
+    )
     return Dataset(
         name=path.stem,
         kind="tabular",

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairsuite import __version__
-from fairsuite._io import atomic_write_json, dumps_json
+from fairsuite._io import dumps_json
 from fairsuite.exceptions import InvalidInputError
 from fairsuite.experiments._audit import (
     SCHEMA_VERSION,
-    _check_out_dir,
     _training_record,
     cap_train_rows,
+    check_evaluable,
+    check_images,
+    check_out_dir,
     default_out_dir,
     default_sensitive,
     environment,
@@ -30,6 +32,8 @@ from fairsuite.experiments._audit import (
     fit_kwargs,
     load_for_spec,
     resolve_run_settings,
+    target_attributes,
+    write_outputs,
 )
 from fairsuite.experiments._spec import AuditSpec
 
@@ -171,25 +175,37 @@ def run_compare(
             "compare-" + "-".join(Path(n).stem for n in names), config_hash, runs_dir
         )
     if out is not None:
-        _check_out_dir(out, config_hash, force=force)
+        check_out_dir(out, config_hash, force=force)
+    for d in datasets:
+        check_evaluable(d, sensitive, spec.min_group_size)
+    trained: dict[str, Dataset] = {}
+    targets: dict[str, tuple[str, ...]] = {}
+    for d in datasets:  # pre-flight: every image decoded before the first model trains
+        capped = cap_train_rows(d, size, by=sensitive, random_state=spec.seed)
+        trained[d.name] = check_images(
+            capped,
+            image_size=settings.get("image_size"),
+            allow_missing=spec.allow_missing,
+            progress=progress,
+        )
+        targets[d.name] = target_attributes(trained[d.name], sensitive)
+    # An attribute that is the target in any dataset is treated so in every cell.
+    target_attrs = tuple(c for c in sensitive if any(c in t for t in targets.values()))
 
     kwargs = fit_kwargs(spec, settings, progress=progress)
-    models: dict[str, Any] = {}
-    trained: dict[str, Dataset] = {}
-    for d in datasets:
-        capped = cap_train_rows(d, size, by=sensitive, random_state=spec.seed)
-        trained[d.name] = capped
-        models[d.name] = fit(capped, **kwargs)
+    models = {name: fit(ds, **kwargs) for name, ds in trained.items()}
 
     cells = []
     for train_name, model in models.items():
-        for test_ds in datasets:
-            test = test_ds.split_table("test")
+        for test_ds in trained.values():
+            test = test_ds.split_table("test")  # untouched: capping cuts only the train split
             cells.append(
                 {
                     "train": train_name,
                     "test": test_ds.name,
-                    "metrics": evaluate_model(model, test, test_ds, sensitive, spec),
+                    "metrics": evaluate_model(
+                        model, test, test_ds, sensitive, spec, targets=target_attrs
+                    ),
                 }
             )
 
@@ -206,6 +222,7 @@ def run_compare(
         "task": datasets[0].task,
         "classes": list(datasets[0].classes),
         "sensitive": list(sensitive),
+        "target_attributes": list(target_attrs),
         "train_size": size,
         "config": config,
         "config_hash": config_hash,
@@ -215,6 +232,10 @@ def run_compare(
             for name, ds in trained.items()
         },
         "checksums": {d.name: dict(sorted(d.checksums.items())) for d in datasets},
+        "load_reports": {
+            name: ds.report.to_dict() if ds.report is not None else None
+            for name, ds in trained.items()
+        },
         "synthetic": {d.name: bool(d.synthetic) for d in datasets},
         "cells": cells,
         "training": {name: _training_record(m, settings) for name, m in models.items()},
@@ -222,9 +243,5 @@ def run_compare(
     }
     document = json.loads(dumps_json(document))
     if out is not None:
-        from fairsuite.report import write_report
-
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "result.json", document)
-        write_report(document, out / "report.html")
+        write_outputs(document, out)
     return document
