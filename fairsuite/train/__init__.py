@@ -11,7 +11,7 @@ torch and torchvision are imported only when a function needs them.
 
 from __future__ import annotations
 
-from fairsuite.train._fit import MODELS, fit
+from fairsuite.train._fit import MODELS, TrainSettings, fit, resolve_settings
 from fairsuite.train._model import TrainedModel, load_model
 
-__all__ = ["MODELS", "TrainedModel", "fit", "load_model"]
+__all__ = ["MODELS", "TrainedModel", "TrainSettings", "fit", "load_model", "resolve_settings"]

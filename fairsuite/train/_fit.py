@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairsuite.exceptions import DataFairnessWarning, InvalidInputError
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from fairsuite.data._dataset import Dataset
     from fairsuite.train._model import TrainedModel
 
-__all__ = ["fit", "MODELS"]
+__all__ = ["fit", "MODELS", "TrainSettings", "resolve_settings", "allocate_stratified"]
 
 TABULAR_MODELS = ("logreg", "hgb", "mlp")
 IMAGE_MODEL_NAMES = ("small_cnn", "resnet18", "resnet34", "resnet50")
@@ -53,18 +54,16 @@ Y_INVALID = (
 )
 
 
-def _optim_record(
-    epochs: int, batch_size: int, lr: float, weight_decay: float, precision: str, res: Any
-) -> dict[str, Any]:
+def _optim_record(settings: TrainSettings, res: Any) -> dict[str, Any]:
     """The part of a torch model's config that records how it was optimised."""
     return {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "weight_decay": weight_decay,
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "lr": settings.lr,
+        "weight_decay": settings.weight_decay,
         "optimizer": "AdamW + cosine",
-        "precision": precision,
-        "inference_precision": precision,
+        "precision": settings.precision,
+        "inference_precision": settings.precision,
         "best_val_accuracy": res.best_val_accuracy,
     }
 
@@ -116,23 +115,114 @@ def allocate_stratified(
     return mask
 
 
-def _defaults(kind: str, model: str, device_type: str) -> dict[str, Any]:
-    gpu = device_type != "cpu"
-    if kind == "image":
-        return {
-            "epochs": 30 if gpu else 10,
-            "batch_size": 256 if gpu else 128,
-            "lr": 2e-3 if model == "small_cnn" else 1e-3,
-            "weight_decay": 0.05,
-        }
-    return {"epochs": 40, "batch_size": 512, "lr": 1e-3, "weight_decay": 1e-4}
+@dataclass(frozen=True)
+class TrainSettings:
+    """Training settings after every ``auto``/``None`` was resolved for the data and device.
+
+    This is the one place defaults are decided: :func:`fit` trains with these settings and the
+    run pipeline records them (and hashes them into the run's identity) before training.
+    """
+
+    kind: str
+    model: str
+    device: str
+    precision: str
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    weight_decay: float | None = None
+    image_size: int | None = None
+    pretrained: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data; settings that do not apply (``None``) are left out."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def resolve_settings(
+    kind: str,
+    *,
+    model: str = "auto",
+    device: str = "auto",
+    precision: str = "auto",
+    image_size: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    pretrained: bool = False,
+) -> TrainSettings:
+    """Resolve a model's settings for ``kind`` ("image" or "tabular") on the device found.
+
+    Defaults: images train ``small_cnn`` at 64 px for 6 epochs x 128 on a CPU, ``resnet18`` at
+    112 px for up to 30 epochs x 256 on a GPU (early stopping ends sooner), AdamW with a cosine
+    schedule (lr 2e-3 for the small CNN, 1e-3 for ResNets, weight decay 0.05); tables train
+    histogram gradient boosting; the torch MLP 20 epochs x 512 (lr 1e-3, weight decay 1e-4).
+    scikit-learn models run on the CPU in float64 and never import torch.
+
+    Raises
+    ------
+    InvalidInputError
+        A model that cannot train on ``kind`` data, or a device/precision not usable here.
+    """
+    allowed = MODELS.get(kind)
+    if allowed is None:
+        raise InvalidInputError(
+            OPTION_INVALID.format(option="kind", value=kind, allowed="'image' or 'tabular'")
+        )
+    if model not in allowed:
+        raise InvalidInputError(
+            MODEL_INVALID.format(model=model, kind=kind, name="(any)", allowed=", ".join(allowed))
+        )
+    if kind == "tabular" and model in ("auto", "logreg", "hgb"):
+        return TrainSettings(kind, "hgb" if model == "auto" else model, "cpu", "fp64")
+    from fairsuite.train._device import resolve_device, resolve_precision
+
+    dev = resolve_device(device)
+    prec = resolve_precision(precision, dev)
+    gpu = dev.type in ("cuda", "mps")
+    if kind == "tabular":  # the torch MLP
+        return TrainSettings(
+            kind,
+            model,
+            str(dev),
+            prec,
+            epochs=epochs or 20,
+            batch_size=batch_size or 512,
+            lr=float(lr) if lr is not None else 1e-3,
+            weight_decay=1e-4,
+        )
+    if model == "auto":
+        model = "resnet18" if gpu else "small_cnn"
+    return TrainSettings(
+        kind,
+        model,
+        str(dev),
+        prec,
+        epochs=epochs or (30 if gpu else 6),
+        batch_size=batch_size or (256 if gpu else 128),
+        lr=float(lr) if lr is not None else (2e-3 if model == "small_cnn" else 1e-3),
+        weight_decay=0.05,
+        image_size=image_size or (112 if gpu else 64),
+        pretrained=bool(pretrained),
+    )
+
+
+@dataclass
+class _TrainRows:
+    """The training rows after exclusions, and the stratification columns."""
+
+    frame: pd.DataFrame
+    excluded: dict[str, int]
+    strata: list[str]
+    n_listed: int
+    weighted: bool
 
 
 def fit(
     dataset: Dataset,
     *,
     model: str = "auto",
-    image_size: int = 64,
+    image_size: int | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     lr: float | None = None,
@@ -154,6 +244,11 @@ def fit(
     ``config["excluded"]``). Image rows whose file cannot be decoded are excluded and counted the
     same way (with a :class:`~fairsuite.exceptions.DataFairnessWarning`).
 
+    The steps: check the inputs (:func:`_check_inputs`), choose the training rows
+    (:func:`_training_rows`), resolve the settings (:func:`resolve_settings`), then train --
+    images through the torch loop (:func:`_fit_images`), tables through scikit-learn or the
+    torch MLP (:func:`_fit_tabular`).
+
     Parameters
     ----------
     dataset : Dataset
@@ -162,12 +257,11 @@ def fit(
         Images: ``"small_cnn"``, ``"resnet18"``, ``"resnet34"``, ``"resnet50"``; ``"auto"`` is
         small_cnn on a CPU and resnet18 on a GPU. Tables: ``"logreg"`` (logistic regression),
         ``"hgb"`` (histogram gradient boosting), ``"mlp"`` (torch); ``"auto"`` is hgb.
-    image_size : int, default 64
-        Side of the square images the model sees (ResNets below 64 px get a 3x3 stride-1 stem
-        without max-pool instead of the ImageNet stem).
+    image_size : int, optional
+        Side of the square images the model sees (default 64 on a CPU, 112 on a GPU; ResNets
+        below 64 px get a 3x3 stride-1 stem without max-pool instead of the ImageNet stem).
     epochs, batch_size, lr : optional
-        Defaults sized for the device: images 10 epochs x 128 on a CPU, 30 x 256 on a GPU
-        (AdamW, cosine schedule); MLP 40 x 512.
+        Defaults sized for the device (see :func:`resolve_settings`).
     device : str, default "auto"
         ``"cuda"``, then ``"mps"``, then ``"cpu"``; or name one.
     precision : {"auto", "fp32", "bf16", "fp16"}, default "auto"
@@ -201,7 +295,53 @@ def fit(
     DatasetIntegrityError
         Not one training image could be decoded.
     """
-    import numpy as np
+    kind = _check_inputs(
+        dataset,
+        model=model,
+        image_size=image_size,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        val_fraction=val_fraction,
+        patience=patience,
+        max_train_rows=max_train_rows,
+    )
+    rows = _training_rows(dataset, max_train_rows=max_train_rows, random_state=random_state)
+    settings = resolve_settings(
+        kind,
+        model=model,
+        device=device,
+        precision=precision,
+        image_size=image_size,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        pretrained=pretrained,
+    )
+    common = {
+        "val_fraction": val_fraction,
+        "patience": patience,
+        "random_state": random_state,
+        "progress": progress,
+    }
+    if kind == "image":
+        return _fit_images(dataset, rows, settings, **common)
+    return _fit_tabular(dataset, rows, settings, **common)
+
+
+def _check_inputs(
+    dataset: Dataset,
+    *,
+    model: str,
+    image_size: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    lr: float | None,
+    val_fraction: float,
+    patience: int,
+    max_train_rows: int | None,
+) -> str:
+    """Validate the dataset and the options (nothing expensive); return the dataset's kind."""
     import pandas as pd
 
     table = getattr(dataset, "table", None)
@@ -251,7 +391,7 @@ def fit(
         max_train_rows,
         "None or an integer >= 2",
     )
-    if kind == "image":
+    if kind == "image" and image_size is not None:
         _check_option(
             isinstance(image_size, int) and 8 <= image_size <= 1024,
             "image_size",
@@ -267,9 +407,19 @@ def fit(
         raise InvalidInputError(
             Y_INVALID.format(name=name, k_minus_1=k - 1, classes=list(dataset.classes), found=found)
         )
+    return kind
 
-    from fairsuite.train._device import limit_threads, resolve_device, resolve_precision
 
+def _training_rows(
+    dataset: Dataset, *, max_train_rows: int | None, random_state: int
+) -> _TrainRows:
+    """The ``split == "train"`` rows, capped at ``max_train_rows`` (stratified) and without
+    zero-weight rows; every exclusion is counted."""
+    import numpy as np
+    import pandas as pd
+
+    table = dataset.table
+    name = dataset.name
     is_train = (table["split"] == "train").to_numpy()
     if not is_train.any():
         splits = sorted(map(str, pd.unique(table["split"])))
@@ -298,190 +448,288 @@ def fit(
         if (w == 0).any():
             excluded["zero sample weight"] = int((w == 0).sum())
             train = train.loc[w > 0]
+    return _TrainRows(train, excluded, strata, int(is_train.sum()), weighted)
 
-    dev = resolve_device(device)
-    prec = resolve_precision(precision, dev)
-    if model == "auto":
-        model = ("resnet18" if dev.type == "cuda" else "small_cnn") if kind == "image" else "hgb"
-    if kind == "image" and pretrained:  # check before any decoding
-        from fairsuite.train._vision import build_image_model
 
-        build_image_model(model, k, image_size=image_size, pretrained=True)
-    n_threads = limit_threads()
+def _check_two_classes(dataset: Dataset, y: Any) -> None:
+    import pandas as pd
 
-    images = np.zeros((0, 1, 1, 3), dtype=np.uint8)  # replaced below for image datasets
-    if kind == "image":
-        from fairsuite.data._image_cache import build_image_cache
-
-        with warnings.catch_warnings():  # fit warns below, with the dataset's name
-            warnings.simplefilter("ignore", DataFairnessWarning)
-            cache = build_image_cache(
-                train["path"].astype(str).tolist(), image_size=image_size, progress=progress
-            )
-        if cache.n_failed:
-            excluded["image failed to decode"] = cache.n_failed
-            train = train.loc[cache.ok]
-        images = np.ascontiguousarray(cache.array[cache.ok])
-
-    present = sorted(pd.unique(train["y"]).tolist())
+    present = sorted(pd.unique(y).tolist())
     if len(present) < 2:
         raise InvalidInputError(
             ONE_CLASS.format(
-                name=name,
+                name=dataset.name,
                 present=[dataset.classes[i] for i in present],
                 classes=list(dataset.classes),
             )
         )
-    n_val = int(round(val_fraction * len(train)))
-    is_val = allocate_stratified(train, strata, n_val, random_state + 1)
-    fit_rows, val_rows = ~is_val, is_val
-    # Writable copies: pandas may hand out read-only views, which torch.from_numpy warns about.
-    y = np.array(train["y"].to_numpy(dtype=np.int64), copy=True)
-    w = np.array(train["sample_weight"], dtype=float, copy=True) if weighted else None
 
-    d = _defaults(kind, model, dev.type)
-    epochs_ = epochs or d["epochs"]
-    bs = batch_size or d["batch_size"]
-    lr_ = float(lr) if lr is not None else d["lr"]
-    config: dict[str, Any] = {
-        "kind": kind,
-        "model": model,
-        "dataset": name,
+
+def _base_config(
+    dataset: Dataset,
+    rows: _TrainRows,
+    settings: TrainSettings,
+    *,
+    is_val: np.ndarray,
+    val_fraction: float,
+    patience: int,
+    random_state: int,
+    threads: int | None,
+) -> dict[str, Any]:
+    return {
+        "kind": dataset.kind,
+        "model": settings.model,
+        "dataset": dataset.name,
         "task": dataset.task,
         "classes": list(dataset.classes),
         "sensitive": list(dataset.sensitive),
         "random_state": random_state,
         "val_fraction": val_fraction,
         "patience": patience,
-        "n_train_rows": int(is_train.sum()),
-        "n_train": int(fit_rows.sum()),
-        "n_val": int(val_rows.sum()),
-        "excluded": excluded,
-        "weighted": weighted,
-        "device_type": dev.type,
-        "threads": n_threads,
+        "n_train_rows": rows.n_listed,
+        "n_train": int((~is_val).sum()),
+        "n_val": int(is_val.sum()),
+        "excluded": rows.excluded,
+        "weighted": rows.weighted,
+        "device_type": settings.device.split(":")[0],
+        "threads": threads,
     }
+
+
+def _arrays(rows: _TrainRows) -> tuple[np.ndarray, np.ndarray | None]:
+    import numpy as np
+
+    # Writable copies: pandas may hand out read-only views, which torch.from_numpy warns about.
+    y = np.array(rows.frame["y"].to_numpy(dtype=np.int64), copy=True)
+    w = np.array(rows.frame["sample_weight"], dtype=float, copy=True) if rows.weighted else None
+    return y, w
+
+
+def _fit_images(
+    dataset: Dataset,
+    rows: _TrainRows,
+    settings: TrainSettings,
+    *,
+    val_fraction: float,
+    patience: int,
+    random_state: int,
+    progress: bool,
+) -> TrainedModel:
+    """Decode the training images once (cached), then train in the torch loop."""
+    import numpy as np
     import torch
 
-    if kind == "image":
-        from fairsuite.train._engine import IMAGENET_MEAN, IMAGENET_STD, ImageSource, train_loop
-        from fairsuite.train._vision import build_image_model, stem_for
-
-        if excluded.get("image failed to decode"):
-            warnings.warn(
-                f"{excluded['image failed to decode']} training image(s) of dataset {name!r} could "
-                "not be decoded and were left out of training (TrainedModel.config['excluded']).",
-                DataFairnessWarning,
-                stacklevel=2,
-            )
-        torch.manual_seed(random_state)
-        net = build_image_model(model, k, image_size=image_size, pretrained=pretrained)
-        net = net.to(dev).to(memory_format=torch.channels_last)
-        all_img = torch.from_numpy(images).to(dev)
-        fit_idx = torch.from_numpy(np.flatnonzero(fit_rows)).to(dev)
-        val_idx = torch.from_numpy(np.flatnonzero(val_rows)).to(dev)
-        src_fit = ImageSource(all_img[fit_idx])
-        src_val = ImageSource(all_img[val_idx]) if n_val else None
-        del all_img
-        yt = torch.from_numpy(y).to(dev)
-        wt = torch.from_numpy(w).float().to(dev) if w is not None else None
-        res = train_loop(
-            net,
-            src_fit,
-            yt[fit_idx],
-            wt[fit_idx] if wt is not None else None,
-            src_val,
-            yt[val_idx] if n_val else None,
-            device=dev,
-            precision=prec,
-            epochs=epochs_,
-            batch_size=bs,
-            lr=lr_,
-            weight_decay=d["weight_decay"],
-            patience=patience,
-            random_state=random_state,
-            progress=progress,
-            desc=f"training {model} ({dev.type}, {prec})",
-            unit="image",
-        )
-        config.update(
-            {
-                "image_size": image_size,
-                "pretrained": pretrained,
-                "stem": stem_for(model, image_size, pretrained),
-                "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
-                "augmentation": {"random_crop_padding": 4, "horizontal_flip": True},
-                **_optim_record(epochs_, bs, lr_, d["weight_decay"], prec, res),
-            }
-        )
-        from fairsuite.train._model import TrainedModel
-
-        return TrainedModel(
-            config=config,
-            history=res.history,
-            best_epoch=res.best_epoch,
-            device=str(dev),
-            estimator=net,
-        )
-
-    # -- tabular -------------------------------------------------------------------------------
+    from fairsuite.data._image_cache import build_image_cache
+    from fairsuite.train._device import limit_threads
+    from fairsuite.train._engine import IMAGENET_MEAN, IMAGENET_STD, ImageSource, train_loop
     from fairsuite.train._model import TrainedModel
-    from fairsuite.train._tabular import Preprocessor, fit_hgb, fit_logreg, make_mlp
+    from fairsuite.train._vision import build_image_model, stem_for
 
+    name, k = dataset.name, len(dataset.classes)
+    image_size = int(settings.image_size or 64)
+    if settings.pretrained:  # check before any decoding
+        build_image_model(settings.model, k, image_size=image_size, pretrained=True)
+    n_threads = limit_threads()
+    with warnings.catch_warnings():  # fit warns below, with the dataset's name
+        warnings.simplefilter("ignore", DataFairnessWarning)
+        cache = build_image_cache(
+            rows.frame["path"].astype(str).tolist(), image_size=image_size, progress=progress
+        )
+    if cache.n_failed:
+        rows.excluded["image failed to decode"] = cache.n_failed
+        rows.frame = rows.frame.loc[cache.ok]
+    images = np.ascontiguousarray(cache.array[cache.ok])
+    _check_two_classes(dataset, rows.frame["y"])
+    n_val = int(round(val_fraction * len(rows.frame)))
+    is_val = allocate_stratified(rows.frame, rows.strata, n_val, random_state + 1)
+    y, w = _arrays(rows)
+    config = _base_config(
+        dataset,
+        rows,
+        settings,
+        is_val=is_val,
+        val_fraction=val_fraction,
+        patience=patience,
+        random_state=random_state,
+        threads=n_threads,
+    )
+    if rows.excluded.get("image failed to decode"):
+        warnings.warn(
+            f"{rows.excluded['image failed to decode']} training image(s) of dataset {name!r} "
+            "could not be decoded and were left out of training "
+            "(TrainedModel.config['excluded']).",
+            DataFairnessWarning,
+            stacklevel=3,
+        )
+    dev = torch.device(settings.device)
+    torch.manual_seed(random_state)
+    net = build_image_model(
+        settings.model, k, image_size=image_size, pretrained=settings.pretrained
+    )
+    net = net.to(dev).to(memory_format=torch.channels_last)
+    all_img = torch.from_numpy(images).to(dev)
+    fit_idx = torch.from_numpy(np.flatnonzero(~is_val)).to(dev)
+    val_idx = torch.from_numpy(np.flatnonzero(is_val)).to(dev)
+    src_fit = ImageSource(all_img[fit_idx])
+    src_val = ImageSource(all_img[val_idx]) if n_val else None
+    del all_img
+    yt = torch.from_numpy(y).to(dev)
+    wt = torch.from_numpy(w).float().to(dev) if w is not None else None
+    res = train_loop(
+        net,
+        src_fit,
+        yt[fit_idx],
+        wt[fit_idx] if wt is not None else None,
+        src_val,
+        yt[val_idx] if n_val else None,
+        device=dev,
+        precision=settings.precision,
+        epochs=int(settings.epochs or 1),
+        batch_size=int(settings.batch_size or 128),
+        lr=float(settings.lr or 1e-3),
+        weight_decay=float(settings.weight_decay or 0.0),
+        patience=patience,
+        random_state=random_state,
+        progress=progress,
+        desc=f"training {settings.model} ({dev.type}, {settings.precision})",
+        unit="image",
+    )
+    config.update(
+        {
+            "image_size": image_size,
+            "pretrained": settings.pretrained,
+            "stem": stem_for(settings.model, image_size, settings.pretrained),
+            "normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+            "augmentation": {"random_crop_padding": 4, "horizontal_flip": True},
+            **_optim_record(settings, res),
+        }
+    )
+    return TrainedModel(
+        config=config,
+        history=res.history,
+        best_epoch=res.best_epoch,
+        device=str(dev),
+        estimator=net,
+    )
+
+
+def _fit_tabular(
+    dataset: Dataset,
+    rows: _TrainRows,
+    settings: TrainSettings,
+    *,
+    val_fraction: float,
+    patience: int,
+    random_state: int,
+    progress: bool,
+) -> TrainedModel:
+    """One preprocessing step, then scikit-learn (logreg, hgb) or the torch MLP."""
+    import numpy as np
+
+    from fairsuite.train._model import TrainedModel
+    from fairsuite.train._tabular import Preprocessor, fit_hgb, fit_logreg
+
+    _check_two_classes(dataset, rows.frame["y"])
+    k = len(dataset.classes)
+    n_val = int(round(val_fraction * len(rows.frame)))
+    is_val = allocate_stratified(rows.frame, rows.strata, n_val, random_state + 1)
+    fit_rows, val_rows = ~is_val, is_val
+    y, w = _arrays(rows)
+    threads = None
+    if settings.model == "mlp":
+        from fairsuite.train._device import limit_threads
+
+        threads = limit_threads()
+    config = _base_config(
+        dataset,
+        rows,
+        settings,
+        is_val=is_val,
+        val_fraction=val_fraction,
+        patience=patience,
+        random_state=random_state,
+        threads=threads,
+    )
     features = tuple(dataset.features)
-    fit_frame = train.loc[fit_rows]
     w_fit = w[fit_rows] if w is not None else None
-    prep = Preprocessor.fit(fit_frame, features, w_fit)
-    x_all = prep.transform(train)
+    prep = Preprocessor.fit(rows.frame.loc[fit_rows], features, w_fit)
+    x_all = prep.transform(rows.frame)
     x_fit, y_fit = x_all[fit_rows], y[fit_rows]
     x_val, y_val = x_all[val_rows], y[val_rows]
     config.update({"features": list(features), "n_inputs": prep.n_outputs})
-    if model in ("logreg", "hgb"):
-        t0 = time.perf_counter()
-        est: Any
-        if model == "logreg":
-            est = fit_logreg(x_fit, y_fit, w_fit, random_state=random_state, n_classes=k)
-            proba_fit = est.predict_proba(x_fit)
-            proba_val = est.predict_proba(x_val) if n_val else None
-        else:
-            from fairsuite.train._tabular import hgb_proba
+    if settings.model == "mlp":
+        return _fit_mlp(
+            config, prep, settings, x_fit, y_fit, w_fit, x_val, y_val, n_val, k,
+            patience=patience, random_state=random_state, progress=progress,
+        )
+    t0 = time.perf_counter()
+    est: Any
+    if settings.model == "logreg":
+        est = fit_logreg(x_fit, y_fit, w_fit, random_state=random_state, n_classes=k)
+        proba_fit = est.predict_proba(x_fit)
+        proba_val = est.predict_proba(x_val) if n_val else None
+    else:
+        from fairsuite.train._tabular import hgb_proba
 
-            est = fit_hgb(x_fit, y_fit, w_fit, random_state=random_state)
-            proba_fit = hgb_proba(est, x_fit, k)
-            proba_val = hgb_proba(est, x_val, k) if n_val else None
-        seconds = time.perf_counter() - t0
-        p_true = np.clip(proba_fit[np.arange(len(y_fit)), y_fit], 1e-15, 1.0)
-        loss = float(np.average(-np.log(p_true), weights=w_fit))
-        val_acc = (
-            float((proba_val.argmax(1) == y_val).mean()) if proba_val is not None else float("nan")
-        )
-        history = [
-            {
-                "epoch": 1,
-                "loss": loss,
-                "val_accuracy": val_acc,
-                "rows_per_s": len(y_fit) / seconds,
-                "seconds": seconds,
-            }
-        ]
-        config.update(
-            {"precision": "fp64", "inference_precision": "fp64", "best_val_accuracy": val_acc}
-        )
-        if model == "hgb":
-            config["hgb"] = {"max_iter": 200, "learning_rate": 0.1, "early_stopping": False}
-        else:
-            config["logreg"] = {"C": 1.0, "solver": "lbfgs"}
-        return TrainedModel(
-            config=config,
-            history=history,
-            best_epoch=1,
-            device="cpu",
-            estimator=est,
-            preprocessor=prep,
-        )
+        est = fit_hgb(x_fit, y_fit, w_fit, random_state=random_state)
+        proba_fit = hgb_proba(est, x_fit, k)
+        proba_val = hgb_proba(est, x_val, k) if n_val else None
+    seconds = time.perf_counter() - t0
+    p_true = np.clip(proba_fit[np.arange(len(y_fit)), y_fit], 1e-15, 1.0)
+    loss = float(np.average(-np.log(p_true), weights=w_fit))
+    val_acc = (
+        float((proba_val.argmax(1) == y_val).mean()) if proba_val is not None else float("nan")
+    )
+    history = [
+        {
+            "epoch": 1,
+            "loss": loss,
+            "val_accuracy": val_acc,
+            "rows_per_s": len(y_fit) / seconds,
+            "seconds": seconds,
+        }
+    ]
+    config.update(
+        {"precision": "fp64", "inference_precision": "fp64", "best_val_accuracy": val_acc}
+    )
+    if settings.model == "hgb":
+        config["hgb"] = {"max_iter": 200, "learning_rate": 0.1, "early_stopping": False}
+    else:
+        config["logreg"] = {"C": 1.0, "solver": "lbfgs"}
+    return TrainedModel(
+        config=config,
+        history=history,
+        best_epoch=1,
+        device="cpu",
+        estimator=est,
+        preprocessor=prep,
+    )
+
+
+def _fit_mlp(
+    config: dict[str, Any],
+    prep: Any,
+    settings: TrainSettings,
+    x_fit: np.ndarray,
+    y_fit: np.ndarray,
+    w_fit: np.ndarray | None,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_val: int,
+    k: int,
+    *,
+    patience: int,
+    random_state: int,
+    progress: bool,
+) -> TrainedModel:
+    """The torch MLP on the preprocessed features."""
+    import torch
 
     from fairsuite.train._engine import TensorSource, train_loop
+    from fairsuite.train._model import TrainedModel
+    from fairsuite.train._tabular import make_mlp
 
+    dev = torch.device(settings.device)
     torch.manual_seed(random_state)
     hidden = (128, 64)
     net = make_mlp(prep.n_outputs, k, hidden).to(dev)
@@ -493,23 +741,18 @@ def fit(
         TensorSource(torch.from_numpy(x_val).to(dev)) if n_val else None,
         torch.from_numpy(y_val).to(dev) if n_val else None,
         device=dev,
-        precision=prec,
-        epochs=epochs_,
-        batch_size=bs,
-        lr=lr_,
-        weight_decay=d["weight_decay"],
+        precision=settings.precision,
+        epochs=int(settings.epochs or 20),
+        batch_size=int(settings.batch_size or 512),
+        lr=float(settings.lr or 1e-3),
+        weight_decay=float(settings.weight_decay or 0.0),
         patience=patience,
         random_state=random_state,
         progress=progress,
-        desc=f"training mlp ({dev.type}, {prec})",
+        desc=f"training mlp ({dev.type}, {settings.precision})",
         unit="row",
     )
-    config.update(
-        {
-            "hidden": list(hidden),
-            **_optim_record(epochs_, bs, lr_, d["weight_decay"], prec, res),
-        }
-    )
+    config.update({"hidden": list(hidden), **_optim_record(settings, res)})
     return TrainedModel(
         config=config,
         history=res.history,
