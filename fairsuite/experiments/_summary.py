@@ -5,7 +5,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["format_audit_summary", "format_compare_summary", "largest_gaps", "worst_group"]
+__all__ = [
+    "format_audit_summary",
+    "format_compare_summary",
+    "largest_gaps",
+    "worst_group",
+    "is_target_related",
+    "interval_text",
+    "baseline_warning",
+]
+
+#: Why rates conditioned on the target are not shown for an attribute that is the target
+#: (the same words as ``fairsuite.metrics.TARGET_REASON``; repeated so that reading a result
+#: document never imports the metrics stack).
+TARGET_REASON = "not meaningful: this attribute is the target"
+# Metrics that stay meaningful across the groups of an attribute that is the target.
+_TARGET_METRICS = ("accuracy", "error_rate")
 
 # Metrics whose larger value is worse; for the others, smaller is worse.
 _HIGHER_IS_WORSE = {"error_rate", "fpr", "fnr"}
@@ -33,6 +48,47 @@ def _stat(stat: dict[str, Any] | None) -> str:
     return _num(stat.get("value")) + _interval(stat)
 
 
+def is_target_related(attr: dict[str, Any], targets: Any = ()) -> bool:
+    """True when the attribute (or intersection) is, or contains, an attribute that is the target.
+
+    Reads ``target_related`` from the metrics; ``targets`` (the document's list of target
+    attributes) covers results written before that field existed.
+    """
+    if attr.get("target_related"):
+        return True
+    columns = attr.get("columns") or [attr.get("name")]
+    return any(c in set(targets or ()) for c in columns)
+
+
+def interval_text(metrics: dict[str, Any]) -> str:
+    """What the intervals are: the level and the method (old documents: the bootstrap)."""
+    ci = int(round(100 * (metrics.get("ci") or 0.95)))
+    method = metrics.get("interval_method")
+    if method:
+        return f"{ci}% intervals: {method}"
+    return f"{ci}% bootstrap intervals, {metrics.get('n_boot', 0)} replicates"
+
+
+def baseline_warning(metrics: dict[str, Any]) -> str | None:
+    """A warning when overall accuracy is not clearly above always predicting the majority class.
+
+    Fires when the accuracy interval includes (or lies below) the majority class's share of the
+    test split; without an interval, when the accuracy itself is not above it.
+    """
+    base = metrics.get("majority_baseline") or {}
+    acc = (metrics.get("overall") or {}).get("accuracy") or {}
+    rate, value = base.get("rate"), acc.get("value")
+    if rate is None or value is None:
+        return None
+    low = acc.get("ci_low")
+    if (low if low is not None else value) > rate:
+        return None
+    return (
+        f"no better than always predicting {base.get('class')} ({rate:.1%} of the test split): "
+        f"the accuracy interval includes or lies below that rate"
+    )
+
+
 def worst_group(metrics: dict[str, Any], metric: str = "accuracy") -> dict[str, Any] | None:
     """The evaluable group (any attribute, intersections included) with the worst ``metric``."""
     worst: dict[str, Any] | None = None
@@ -57,13 +113,20 @@ def worst_group(metrics: dict[str, Any], metric: str = "accuracy") -> dict[str, 
     return worst
 
 
-def largest_gaps(metrics: dict[str, Any], k: int = 5) -> list[dict[str, Any]]:
-    """The ``k`` largest between-group differences (any attribute), with their intervals."""
+def largest_gaps(
+    metrics: dict[str, Any], k: int = 5, *, targets: Any = ()
+) -> list[dict[str, Any]]:
+    """The ``k`` largest between-group differences (any attribute), with their intervals.
+
+    For an attribute that is the target (see :func:`is_target_related`) only the accuracy gap
+    is listed: rates conditioned on the target (FPR, FNR) are not meaningful there.
+    """
     gaps = []
     for attr in metrics["attributes"]:
         sizes = {g["group"]: g["n"] for g in attr["groups"]}
+        target = is_target_related(attr, targets)
         for metric, disp in attr.get("disparities", {}).items():
-            if metric not in _GAP_METRICS:
+            if metric not in _GAP_METRICS or (target and metric not in _TARGET_METRICS):
                 continue
             diff = disp.get("difference") or {}
             if diff.get("value") is None:
@@ -94,20 +157,27 @@ def format_audit_summary(document: dict[str, Any], *, out: str | None = None) ->
         f"fairsuite audit: {ds['name']}{tag}, task {ds['task']}, model {cfg.get('model')} "
         f"on {cfg.get('device')}, seed {document['seed']}"
     )
-    ci = int(round(100 * m.get("ci", 0.95)))
-    lines.append(
-        f"overall accuracy   {_stat(m['overall'].get('accuracy'))}  n={m['n']:,}  "
-        f"({ci}% bootstrap intervals, {m.get('n_boot', 0)} replicates)"
-    )
+    targets = ds.get("target_attributes") or ()
+    if m.get("interval_method"):
+        lines.append(f"overall accuracy   {_stat(m['overall'].get('accuracy'))}  n={m['n']:,}")
+        lines.append(f"intervals          {interval_text(m)}")
+    else:
+        lines.append(
+            f"overall accuracy   {_stat(m['overall'].get('accuracy'))}  n={m['n']:,}  "
+            f"({interval_text(m)})"
+        )
+    warning = baseline_warning(m)
+    if warning:
+        lines.append(f"WARNING            {warning}")
     worst = worst_group(m)
     if worst is not None:
         lines.append(
             f"worst group        {worst['attribute']} = {worst['group']}: accuracy "
             f"{_stat(worst['stat'])}  n={worst['n']:,}"
         )
-    gaps = largest_gaps(m)
+    gaps = largest_gaps(m, targets=targets)
     if gaps:
-        lines.append("largest gaps (max - min between groups):")
+        lines.append("largest gaps between groups (highest minus lowest group rate, 0-1):")
         width = max(len(g["metric"]) for g in gaps)
         awidth = max(len(g["attribute"]) for g in gaps)
         for g in gaps:
@@ -116,6 +186,22 @@ def format_audit_summary(document: dict[str, Any], *, out: str | None = None) ->
                 f"  worst {g['worst_group']} (n={g['n_worst']}) vs best {g['best_group']} "
                 f"(n={g['n_best']})"
             )
+    target_names = [
+        a["name"]
+        for a in m["attributes"]
+        if not a.get("intersection") and is_target_related(a, targets)
+    ]
+    if target_names:
+        lines.append(
+            f"{', '.join(target_names)} (task {ds['task']}): FPR/FNR/selection-rate gaps and "
+            f"demographic parity {TARGET_REASON}; only accuracy and error rate are compared "
+            "across its groups (also in intersections)"
+        )
+    changes = (ds.get("load_report") or {}).get("changes") or []
+    if changes:
+        lines.append(
+            f"changes to the data  {len(changes)} (announced on stderr, listed in the report)"
+        )
     small = sorted(
         {f"{a['name']} = {g}" for a in m["attributes"] for g in a.get("insufficient_groups", [])}
     )
@@ -133,10 +219,13 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
     """The N x N table (rows: trained on, columns: tested on) of accuracy and largest gap."""
     names = document["datasets"]
     cells = {(c["train"], c["test"]): c["metrics"] for c in document["cells"]}
+    first = document["cells"][0]["metrics"] if document["cells"] else {}
+    ci = int(round(100 * (first.get("ci") or 0.95)))
     lines = [
         f"fairsuite compare: task {document['task']}, {document['train_size']:,} training rows "
         f"per model, model {document['config'].get('model')}, seed {document['seed']}",
-        "accuracy [95% CI] (rows: trained on; columns: tested on)",
+        f"intervals: {interval_text(first)}" if first else "intervals: none",
+        f"overall accuracy [{ci}% interval] (rows: trained on; columns: tested on)",
     ]
     width = max(len(n) for n in names) + 2
     col = 24
@@ -146,7 +235,10 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
         for b in names:
             row += f"{_stat(cells[(a, b)]['overall'].get('accuracy')):<{col}}"
         lines.append(row)
-    lines.append("largest accuracy gap between groups (any attribute)")
+    lines.append(
+        f"largest accuracy gap between groups, any attribute (highest minus lowest group "
+        f"accuracy, 0-1) [{ci}% interval]"
+    )
     lines.append(" " * width + "".join(f"{n:<{col}}" for n in names))
     for a in names:
         row = f"{a:<{width}}"
@@ -154,6 +246,18 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
             gaps = [g for g in largest_gaps(cells[(a, b)], k=50) if g["metric"] == "accuracy"]
             row += f"{(_stat(gaps[0]['difference']) if gaps else 'n/a'):<{col}}"
         lines.append(row)
+    for a in names:
+        for b in names:
+            warning = baseline_warning(cells[(a, b)])
+            if warning:
+                lines.append(f"WARNING  trained on {a}, tested on {b}: {warning}")
+    targets = document.get("target_attributes") or []
+    if targets:
+        lines.append(
+            f"{', '.join(targets)} (task {document['task']}): FPR/FNR/selection-rate gaps and "
+            f"demographic parity {TARGET_REASON}; only accuracy and error rate are compared "
+            "across its groups"
+        )
     if out:
         lines.append(f"wrote {out}/result.json, {out}/report.html")
     return "\n".join(lines)

@@ -76,6 +76,8 @@ COMPARE_KEYS = frozenset(
         "datasets",
         "task",
         "sensitive",
+        "target_attributes",
+        "load_reports",
         "train_size",
         "config",
         "config_hash",
@@ -89,6 +91,8 @@ COMPARE_KEYS = frozenset(
     }
 )
 GATE_TEXT = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE"}
+#: Metrics that stay meaningful across the groups of an attribute that is the target.
+TARGET_METRICS = ("accuracy", "error_rate")
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -173,9 +177,18 @@ def _metric_order(metrics_doc: Mapping[str, Any]) -> list[str]:
 
 
 def _attribute_table(
-    attr: Mapping[str, Any], metric_order: list[str], idx: int, prefix: str
+    attr: Mapping[str, Any],
+    metric_order: list[str],
+    idx: int,
+    prefix: str,
+    targets: Iterable[str] = (),
 ) -> dict[str, Any]:
+    from fairsuite.experiments._summary import TARGET_REASON, is_target_related
+
     name = str(attr.get("name", f"attribute {idx}"))
+    target = is_target_related(dict(attr), list(targets))
+    if target:  # only accuracy and error rate stay meaningful across the target's groups
+        metric_order = [m for m in metric_order if m in TARGET_METRICS]
     rows: list[dict[str, Any]] = []
     for g in attr.get("groups") or []:
         raw_metrics = g.get("metrics") or {}
@@ -222,7 +235,7 @@ def _attribute_table(
                 "best_n": by_group[best_l]["n"] if best_l in by_group else None,
             }
         )
-    raw_summary = attr.get("summary") or {}
+    raw_summary = {} if target else attr.get("summary") or {}
     summary = []
     for key in list(SUMMARY_LABELS) + sorted(k for k in raw_summary if k not in SUMMARY_LABELS):
         if key not in raw_summary:
@@ -247,6 +260,13 @@ def _attribute_table(
         "summary": summary,
         "insufficient_groups": sorted(_label(g) for g in attr.get("insufficient_groups") or []),
         "empty_groups": sorted(_label(g) for g in attr.get("empty_groups") or []),
+        "target_related": target,
+        "target_note": (
+            "Other rates (TPR, FPR, FNR, selection rate, base rate, precision), their gaps and "
+            f"the fairness summaries (demographic parity, equalized odds): {TARGET_REASON}"
+            if target
+            else None
+        ),
     }
 
 
@@ -287,12 +307,16 @@ def _worst_group(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     return found
 
 
-def _metrics_context(metrics_doc: Mapping[str, Any], salt: str) -> dict[str, Any]:
+def _metrics_context(
+    metrics_doc: Mapping[str, Any], salt: str, targets: Iterable[str] = ()
+) -> dict[str, Any]:
+    from fairsuite.experiments._summary import baseline_warning, interval_text
     from fairsuite.report import _charts
 
+    targets = [str(t) for t in targets]
     order = _metric_order(metrics_doc)
     tables = [
-        _attribute_table(a, order, i, salt)
+        _attribute_table(a, order, i, salt, targets)
         for i, a in enumerate(metrics_doc.get("attributes") or [])
     ]
     overall = {m: _metric((metrics_doc.get("overall") or {}).get(m)) for m in order}
@@ -337,6 +361,11 @@ def _metrics_context(metrics_doc: Mapping[str, Any], salt: str) -> dict[str, Any
         "ci": _float(metrics_doc.get("ci")),
         "n_boot": _count(metrics_doc.get("n_boot")),
         "bootstrap": metrics_doc.get("bootstrap"),
+        "interval_method": (
+            str(metrics_doc["interval_method"]) if metrics_doc.get("interval_method") else None
+        ),
+        "interval_text": interval_text(dict(metrics_doc)),
+        "baseline_warning": baseline_warning(dict(metrics_doc)),
         "correction": metrics_doc.get("correction"),
         "min_group_size": _count(metrics_doc.get("min_group_size")),
         "order": [(m, METRIC_LABELS.get(m, m)) for m in order],
@@ -347,11 +376,13 @@ def _metrics_context(metrics_doc: Mapping[str, Any], salt: str) -> dict[str, Any
         "charts": charts,
         "gaps": _gaps_sorted(tables),
         "worst": _worst_group(tables),
-        "per_class": _per_class(per_class, order, salt) if per_class else None,
+        "per_class": _per_class(per_class, order, salt, targets) if per_class else None,
     }
 
 
-def _per_class(raw: Any, order: list[str], salt: str) -> dict[str, Any]:
+def _per_class(
+    raw: Any, order: list[str], salt: str, targets: Iterable[str] = ()
+) -> dict[str, Any]:
     """Multiclass detail: one-vs-rest overall metrics per class (+ macro), and group tables.
 
     Any other shape is shown generically (``rows``), so a new field never breaks the page.
@@ -377,7 +408,7 @@ def _per_class(raw: Any, order: list[str], salt: str) -> dict[str, Any]:
                 "id": f"{prefix}-{_slug(label)}",
                 "overall": {m: _metric((c.get("overall") or {}).get(m)) for m in columns},
                 "tables": [
-                    _attribute_table(a, order, j, prefix)
+                    _attribute_table(a, order, j, prefix, targets)
                     for j, a in enumerate(c.get("attributes") or [])
                     if isinstance(a, Mapping)
                 ],
@@ -533,6 +564,9 @@ def _load_report(raw: Any) -> dict[str, Any] | None:
         ],
         "images_listed": _count(raw.get("images_listed")),
         "images_present": _count(raw.get("images_present")),
+        "recoded": [(str(k), _count(v)) for k, v in sorted((raw.get("recoded") or {}).items())],
+        "changes": [str(c) for c in raw.get("changes") or []],
+        "notes": [str(c) for c in raw.get("notes") or []],
     }
 
 
@@ -634,7 +668,15 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
     metrics_doc = result.get("metrics") or {}
     classes = [str(c) for c in ds.get("classes") or metrics_doc.get("classes") or []]
     sensitive = [str(s) for s in ds.get("sensitive") or []]
-    metrics = _metrics_context(metrics_doc, "audit")
+    config = result.get("config") or {}
+    audited = [str(s) for s in config.get("sensitive") or []] or [
+        str(a.get("name")) for a in metrics_doc.get("attributes") or [] if not a.get("intersection")
+    ]
+    intersections = [
+        str(a.get("name")) for a in metrics_doc.get("attributes") or [] if a.get("intersection")
+    ]
+    targets = [str(t) for t in ds.get("target_attributes") or []]
+    metrics = _metrics_context(metrics_doc, "audit", targets)
     name = str(ds.get("name", "dataset"))
     task = str(ds.get("task", (result.get("config") or {}).get("task", "")))
     checksums = [(name, str(f), str(h)) for f, h in sorted((ds.get("checksums") or {}).items())]
@@ -681,6 +723,9 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
             "classes": classes,
             "positive_label": ds.get("positive_label", metrics_doc.get("positive_label")),
             "sensitive": sensitive,
+            "audited": audited,
+            "intersections": intersections,
+            "targets": [t for t in targets if t in audited],
             "synthetic": bool(ds.get("synthetic")),
             "root": ds.get("root"),
         },
@@ -724,6 +769,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
                 datasets.append(str(c.get(key)))
     order = {d: i for i, d in enumerate(datasets)}
     sensitive = [str(s) for s in result.get("sensitive") or []]
+    targets = [str(t) for t in result.get("target_attributes") or []]
     task = str(result.get("task", ""))
 
     cells = []
@@ -731,7 +777,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
         sorted(cells_raw, key=lambda c: (order[str(c.get("train"))], order[str(c.get("test"))]))
     ):
         train, test = str(c.get("train")), str(c.get("test"))
-        m = _metrics_context(c.get("metrics") or {}, f"cell-{i}")
+        m = _metrics_context(c.get("metrics") or {}, f"cell-{i}", targets)
         gaps = m["gaps"]
         cells.append(
             {
@@ -744,6 +790,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
                 "gap": gaps[0] if gaps else None,
                 "worst": m["worst"],
                 "metrics": m,
+                "baseline_warning": m["baseline_warning"],
             }
         )
     grid = {(c["train"], c["test"]): c for c in cells}
@@ -879,6 +926,13 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "datasets": datasets,
         "task": task,
         "sensitive": sensitive,
+        "targets": targets,
+        "interval_text": cells[0]["metrics"]["interval_text"] if cells else None,
+        "load_reports": [
+            (d, lr)
+            for d in datasets
+            if (lr := _load_report((result.get("load_reports") or {}).get(d))) is not None
+        ],
         "train_size": _count(result.get("train_size")),
         "cells": cells,
         "models": models,
