@@ -29,10 +29,12 @@ __all__ = [
     "DatasetIntegrityError",
     "MissingDependencyError",
     "GateConfigError",
+    "SpecError",
     "NothingEvaluatedError",
     "FairsuiteWarning",
     "DataFairnessWarning",
     "DataChangeWarning",
+    "DataIntegrityWarning",
     "SmallGroupWarning",
     "SyntheticDataWarning",
 ]
@@ -80,8 +82,16 @@ class MissingDependencyError(FairsuiteError, ImportError):
     exit_code = ExitCode.USAGE
 
 
+class SpecError(FairsuiteError, ValueError):
+    """A run spec (an audit spec file, command-line options or library keywords) is malformed:
+    an unknown key, or a value of the wrong type or range. The message names the key, what it
+    allows and what it got."""
+
+    exit_code = ExitCode.USAGE
+
+
 class GateConfigError(FairsuiteError, ValueError):
-    """A gate policy or audit spec is malformed."""
+    """A gate policy is malformed."""
 
     exit_code = ExitCode.USAGE
 
@@ -104,6 +114,12 @@ class DataChangeWarning(FairsuiteWarning):
     """fairsuite changed the data it was given: rows dropped, values recoded into a group, or a
     target collapsed to one-vs-rest. Each change is also recorded in the result document
     (``dataset.load_report.changes``) and shown in the report."""
+
+
+class DataIntegrityWarning(FairsuiteWarning):
+    """A data file's checksum differs from the one its dataset card publishes. The mismatch is
+    recorded in the result (``dataset.integrity``) and shown in the summary and the report;
+    ``--strict-data`` makes it an error instead."""
 
 
 class SmallGroupWarning(FairsuiteWarning):

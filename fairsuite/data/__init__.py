@@ -29,6 +29,7 @@ from fairsuite.data._fetch import DownloadedFile, DownloadResult, download
 from fairsuite.data._image_cache import ImageCache, build_image_cache
 from fairsuite.data._import import ImportResult, import_archive
 from fairsuite.data._loaders import is_table_path, load_csv, load_dataset
+from fairsuite.data._open import dataset_info, integrity, load
 from fairsuite.data._synthfaces import make_synthfaces
 from fairsuite.data._verify import FileCheck, ImageCheck, VerifyReport, verify
 
@@ -41,6 +42,8 @@ __all__ = [
     "AttributeMap",
     "TaskSpec",
     # loading
+    "load",
+    "integrity",
     "load_dataset",
     "load_csv",
     "is_table_path",
@@ -49,6 +52,7 @@ __all__ = [
     "get_card",
     # describing
     "composition",
+    "dataset_info",
     # decoded images
     "ImageCache",
     "build_image_cache",

@@ -38,6 +38,9 @@ class LoadReport:
         One line per change made to the user's data (rows dropped, missing values kept as a
         group, a target collapsed to one-vs-rest), exactly as announced by the
         :class:`~fairsuite.exceptions.DataChangeWarning` raised when it happened.
+    dropped_by_split : dict[str, dict[str, int]]
+        For rows that had a split when they were dropped: split -> reason -> rows (so a run
+        can say how many listed training rows it could not use).
     """
 
     rows_read: int
@@ -49,6 +52,7 @@ class LoadReport:
     recoded: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
+    dropped_by_split: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form for JSON."""
@@ -62,6 +66,7 @@ class LoadReport:
             "recoded": dict(self.recoded),
             "notes": list(self.notes),
             "changes": list(self.changes),
+            "dropped_by_split": {k: dict(v) for k, v in self.dropped_by_split.items()},
         }
 
 

@@ -215,8 +215,19 @@ def _resolve_images(
     require_images: bool,
     dropped: dict[str, int],
     examples: dict[str, list[str]],
+    by_split: dict[str, dict[str, int]] | None = None,
 ) -> pd.DataFrame:
-    """Apply the missing/invalid image policy; returns the kept rows."""
+    """Apply the missing/invalid image policy; returns the kept rows.
+
+    ``by_split`` (when given) receives the dropped counts per split and reason.
+    """
+
+    def tally(reason: str, mask: np.ndarray) -> None:
+        if by_split is None or "split" not in table:
+            return
+        for split, n in table.loc[mask, "split"].value_counts().sort_index().items():
+            by_split.setdefault(str(split), {})[reason] = int(n)
+
     if not require_images:
         table["image_present"] = present_mask
         return table
@@ -231,6 +242,7 @@ def _resolve_images(
     if n_missing:
         dropped["image missing on disk"] = n_missing
         examples["image missing on disk"] = list(rel[~present_mask].head(_EXAMPLES))
+        tally("image missing on disk", ~present_mask)
     keep = present_mask.copy()
     problems = ck.image_problems(list(table.loc[keep, "path"]))
     if problems:
@@ -239,6 +251,7 @@ def _resolve_images(
         bad = {p for p, _ in problems}
         bad_mask = table["path"].isin(bad).to_numpy()
         keep &= ~bad_mask
+        tally("not a valid image", bad_mask)
         dropped["not a valid image"] = len(problems)
         examples["not a valid image"] = [f"{p} ({r})" for p, r in problems[:_EXAMPLES]]
     return table[keep]
@@ -294,6 +307,7 @@ def _load_fairface(
     table["y"] = _encode_y(table[spec.column], spec.classes, path=folder, column=spec.column)
     dropped: dict[str, int] = {}
     examples: dict[str, list[str]] = {}
+    by_split: dict[str, dict[str, int]] = {}
     n_read = len(table)
     n_present = int(present_mask.sum())
     table = _resolve_images(
@@ -306,6 +320,7 @@ def _load_fairface(
         require_images=require_images,
         dropped=dropped,
         examples=examples,
+        by_split=by_split,
     )
     table = table.drop(columns="_file")
     changes: list[str] = []
@@ -321,6 +336,7 @@ def _load_fairface(
         images_present=n_present,
         notes=tuple(notes),
         changes=tuple(changes),
+        dropped_by_split=by_split,
     )
     return _finish(card, table, task=spec, root=folder, report=report, checksums=checksums)
 
@@ -386,6 +402,7 @@ def _load_utkface(
     present_mask = np.ones(len(table), dtype=bool)
     rel = native["file"]
     n_kept_names = len(table)
+    by_split: dict[str, dict[str, int]] = {}
     table = _resolve_images(
         card,
         image_dir,
@@ -396,6 +413,7 @@ def _load_utkface(
         require_images=require_images,
         dropped=dropped,
         examples=examples,
+        by_split=by_split,
     )
     changes: list[str] = []
     if dropped:
@@ -409,6 +427,7 @@ def _load_utkface(
         images_listed=n_kept_names,
         images_present=n_kept_names,
         changes=tuple(changes),
+        dropped_by_split=by_split,
     )
     return _finish(card, table, task=spec, root=folder, report=report, checksums={})
 
