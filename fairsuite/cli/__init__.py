@@ -20,7 +20,7 @@ from fairsuite.cli._common import (
     run_cli,
 )
 from fairsuite.cli._datasets import datasets
-from fairsuite.cli._experiments import audit, compare
+from fairsuite.cli._experiments import audit, compare, evaluate
 
 __all__ = ["cli", "main"]
 
@@ -37,6 +37,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(audit)
 cli.add_command(compare)
+cli.add_command(evaluate)
 cli.add_command(datasets)
 add_debug_option(cli)  # every subcommand accepts --debug too (errors say "run with --debug")
 

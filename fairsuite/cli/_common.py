@@ -21,6 +21,8 @@ __all__ = [
     "json_option",
     "echo_err",
     "dataset_options",
+    "spec_options",
+    "spec_changes",
     "load_from_options",
     "add_debug_option",
 ]
@@ -185,7 +187,60 @@ def json_option(f: F) -> F:
     )(f)
 
 
-_CSV_NEEDS = "{source} is a file: pass --target COLUMN and at least one --sensitive COLUMN"
+def _click_option(name: str, opt: Any) -> Callable[[F], F]:
+    """The click option of one RunSpec field, from its metadata (:class:`Option`)."""
+    flag = "--" + name.replace("_", "-")
+    kw: dict[str, Any] = {"default": None, "help": opt.help}
+    if opt.kind == "int":
+        kw["type"] = click.IntRange(min=opt.low)
+    elif opt.kind == "float01":
+        kw["type"] = click.FloatRange(0, 1, min_open=True, max_open=True)
+    elif opt.kind == "choice":
+        kw["type"] = click.Choice(opt.choices)
+    elif opt.kind == "bool":
+        kw.update(is_flag=True, default=False)
+    elif opt.kind == "names":
+        kw.update(multiple=True, default=())
+    return click.option(flag, name, **kw)
+
+
+def spec_options(
+    *, groups: tuple[str, ...] = ("data", "training", "evaluation"), only: tuple[str, ...] = ()
+) -> Callable[[F], F]:
+    """Click options for the RunSpec fields of ``groups`` (or the fields named in ``only``).
+
+    Derived from the fields' metadata, so a new RunSpec setting is a new flag without another
+    edit. Defaults are "not given" (None, False, ()), so a spec file's values stay unless a
+    flag overrides them; :func:`spec_changes` turns the values back into RunSpec keywords.
+    """
+    from fairsuite.experiments._spec import spec_fields
+
+    def decorate(f: F) -> F:
+        chosen = [
+            (name, opt)
+            for name, opt, _ in spec_fields(cli_only=True)
+            if ((name in only) if only else (opt.group in groups))
+        ]
+        for name, opt in reversed(chosen):
+            f = _click_option(name, opt)(f)
+        return f
+
+    return decorate
+
+
+def spec_changes(params: dict[str, Any]) -> dict[str, Any]:
+    """The RunSpec keywords among click ``params`` that were given on the command line."""
+    from fairsuite.experiments._spec import spec_fields
+
+    out = {}
+    for name, _, _ in spec_fields(cli_only=True):
+        value = params.get(name)
+        if value is None or value is False or value == ():
+            continue
+        out[name] = value
+    return out
+
+
 _NAMED_NO_CSV_OPTIONS = (
     "--sensitive and --positive-label apply to CSV/Parquet files; {name!r} is a dataset with a "
     "card (its sensitive attributes and positive label are in datasets/{name}.yaml)"
@@ -193,33 +248,12 @@ _NAMED_NO_CSV_OPTIONS = (
 
 
 def dataset_options(f: F) -> F:
-    """Options of every command that takes a dataset name or a CSV/Parquet path.
-
-    ``--data-dir``, ``--allow-missing``, ``--target``, ``--sensitive`` (repeatable) and
-    ``--positive-label``; pass them to :func:`load_from_options`.
-    """
-    f = click.option(
-        "--positive-label",
-        default=None,
-        help="CSV/Parquet: the target value that is the positive class (code 1).",
+    """Options of commands that open a dataset without training (``datasets info``):
+    ``--data-dir``, ``--allow-missing``, ``--target``, ``--sensitive``, ``--positive-label``,
+    the same RunSpec fields ``audit`` offers."""
+    return spec_options(
+        only=("data_dir", "allow_missing", "target", "sensitive", "positive_label")
     )(f)
-    f = click.option(
-        "--sensitive",
-        multiple=True,
-        help="A sensitive-attribute column (repeat for several); for named datasets, one of "
-        "the card's attributes (default: the card's).",
-    )(f)
-    f = click.option(
-        "--target",
-        default=None,
-        help="CSV/Parquet: the column to predict. Named datasets: one of the card's tasks.",
-    )(f)
-    f = click.option(
-        "--allow-missing",
-        is_flag=True,
-        help="Drop (and count) labelled images that are missing or not valid images.",
-    )(f)
-    return data_dir_option(f)
 
 
 def load_from_options(
@@ -233,45 +267,19 @@ def load_from_options(
     seed: int = 0,
     require_images: bool = True,
 ) -> Any:
-    """Load a named dataset or a CSV/Parquet file from :func:`dataset_options` values.
+    """:func:`fairsuite.data.load` from :func:`dataset_options` values, for commands that
+    describe a whole dataset (which is why a named dataset refuses ``--sensitive``)."""
+    from fairsuite.data import is_table_path, load
 
-    Usage mistakes (an unknown dataset name, CSV options missing) raise ``click.UsageError``
-    (exit 2); data problems raise the library's errors (exit 3).
-    """
-    from fairsuite.data import is_table_path, list_datasets, load_csv, load_dataset
-
-    if is_table_path(source):
-        if not target or not sensitive:
-            raise click.UsageError(_CSV_NEEDS.format(source=source))
-        return load_csv(
-            source,
-            target=target,
-            sensitive=list(sensitive),
-            positive_label=positive_label,
-            random_state=seed,
-        )
-    known = list_datasets()
-    if source not in known:
-        raise click.BadParameter(
-            f"unknown dataset {source!r}; known: {', '.join(known)}, or a .csv/.parquet path",
-            param_hint="DATASET",
-        )
-    if sensitive or positive_label is not None:
+    if not is_table_path(source) and (sensitive or positive_label is not None):
         raise click.UsageError(_NAMED_NO_CSV_OPTIONS.format(name=source))
-    if target is not None and source != "synthfaces":
-        from fairsuite.data import get_card
-
-        tasks = sorted(get_card(source).tasks)
-        if target not in tasks:
-            raise click.BadParameter(
-                f"dataset {source!r} has no task {target!r}; allowed: {', '.join(tasks)}",
-                param_hint="--target",
-            )
-    return load_dataset(
+    return load(
         source,
         data_dir=data_dir,
-        task=target,
+        target=target,
+        sensitive=sensitive,
+        positive_label=positive_label,
         allow_missing=allow_missing,
         require_images=require_images,
-        random_state=seed,
+        seed=seed,
     )

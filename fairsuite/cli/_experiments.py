@@ -1,4 +1,8 @@
-"""``fairsuite audit`` and ``fairsuite compare``: thin shells over :mod:`fairsuite.experiments`."""
+"""``fairsuite audit``, ``compare`` and ``evaluate``: thin shells over :mod:`fairsuite.experiments`.
+
+Their run options are derived from :class:`fairsuite.experiments.RunSpec`'s fields
+(:func:`spec_options`), so the flags, the YAML spec keys and the library keywords are one list.
+"""
 
 from __future__ import annotations
 
@@ -12,99 +16,23 @@ import click
 from fairsuite.cli._common import (
     CONTEXT_SETTINGS,
     EXIT_CODES_HELP,
-    dataset_options,
     json_option,
-    seed_option,
+    spec_changes,
+    spec_options,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_SPEC_KEYS = (
-    "task",
-    "sensitive",
-    "target",
-    "positive_label",
-    "model",
-    "image_size",
-    "epochs",
-    "batch_size",
-    "max_train_rows",
-    "device",
-    "precision",
-    "seed",
-    "min_group_size",
-    "n_boot",
-    "ci",
-    "data_dir",
-    "pretrained",
-)
 
-
-def training_options(f: F) -> F:
-    """Options shared by ``audit`` and ``compare``: task, model, training and metric settings."""
-    from fairsuite.experiments._spec import DEVICES, MODELS, PRECISIONS
-
+def output_options(f: F) -> F:
+    """``--out``, ``--force``, ``--json`` and ``--quiet``: where results go and how they show."""
     options = [
-        click.option("--task", default=None, help="Target to predict (default: the card's)."),
-        click.option(
-            "--model",
-            type=click.Choice(MODELS),
-            default=None,
-            help="Classifier. auto: small CNN on CPU, resnet18 on GPU, boosting for tables.",
-        ),
-        click.option(
-            "--image-size", type=click.IntRange(min=16), default=None, help="Image side in pixels."
-        ),
-        click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs."),
-        click.option(
-            "--batch-size", type=click.IntRange(min=1), default=None, help="Mini-batch size."
-        ),
-        click.option(
-            "--max-train-rows",
-            type=click.IntRange(min=10),
-            default=None,
-            help="Cap training rows (stratified by group x label) for quick runs.",
-        ),
-        click.option(
-            "--device", type=click.Choice(DEVICES), default=None, help="cuda, mps, cpu or auto."
-        ),
-        click.option(
-            "--pretrained",
-            is_flag=True,
-            default=None,
-            help="Start from torchvision's ImageNet weights (must be in the torch hub cache).",
-        ),
-        click.option(
-            "--precision",
-            type=click.Choice(PRECISIONS),
-            default=None,
-            help="Training precision (auto: bf16/fp16 autocast on GPU, fp32 on CPU).",
-        ),
-        click.option(
-            "--min-group-size",
-            type=click.IntRange(min=1),
-            default=None,
-            help="Groups with fewer test rows are reported but not compared. [default: 30]",
-        ),
-        click.option(
-            "--n-boot",
-            type=click.IntRange(min=0),
-            default=None,
-            help="Bootstrap replicates for intervals. [default: 1000]",
-        ),
-        click.option(
-            "--ci",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=None,
-            help="Confidence level. [default: 0.95]",
-        ),
-        seed_option(default=None),
         click.option(
             "--out",
             "out",
             type=click.Path(file_okay=False, path_type=Path),
             default=None,
-            help="Output folder [default: ./fairsuite-runs/<dataset>-<config hash>].",
+            help="Output folder [default: ./fairsuite-runs/<name>-<config hash>].",
         ),
         click.option("--force", is_flag=True, help="Overwrite an --out of another configuration."),
         json_option,
@@ -115,15 +43,11 @@ def training_options(f: F) -> F:
     return f
 
 
-def _spec_changes(params: dict[str, Any]) -> dict[str, Any]:
-    changes = {k: params.get(k) for k in _SPEC_KEYS}
-    if params.get("allow_missing"):
-        changes["allow_missing"] = True
-    if not changes.get("sensitive"):
-        changes.pop("sensitive", None)
-    if params.get("task") is not None and params.get("target") is not None:
+def _changes(params: dict[str, Any]) -> dict[str, Any]:
+    changes = spec_changes(params)
+    if changes.get("task") is not None and changes.get("target") is not None:
         raise click.UsageError("use --task for a named dataset or --target for a file, not both")
-    return {k: v for k, v in changes.items() if v is not None}
+    return changes
 
 
 def _check_dataset_names(names: list[str], param_hint: str) -> None:
@@ -143,6 +67,12 @@ def _progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def _emit(document: dict[str, Any], as_json: bool, summary: Callable[[], str]) -> None:
+    from fairsuite._io import dumps_json
+
+    click.echo(dumps_json(document) if as_json else summary())
+
+
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.argument("spec_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -151,15 +81,15 @@ def _progress(quiet: bool) -> bool:
     help="Dataset name (fairface, utkface, adult, compas, synthfaces) or a CSV/Parquet path. "
     "[default: synthfaces]",
 )
-@dataset_options
-@training_options
+@spec_options()
+@output_options
 def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
     """Train a model on a dataset and measure how unevenly it errs across groups.
 
     With no arguments it audits the embedded synthetic face set (no download). A YAML spec from
     audits/ gives the same options as the flags; flags given on the command line override it.
-    Writes result.json, report.html and the model into --out; prints a summary (or, with --json,
-    the result document) on stdout.
+    Writes result.json, report.html, predictions.parquet and the model into --out; prints a
+    summary (or, with --json, the result document) on stdout.
 
     \b
     Example:
@@ -167,44 +97,32 @@ def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         fairsuite audit --dataset fairface --data-dir ../shared/data --allow-missing
         fairsuite audit audits/compas-recidivism.yaml --data-dir ../shared/data --json
     """
-    from fairsuite._io import dumps_json
-    from fairsuite.experiments import (
-        AuditSpec,
-        format_audit_summary,
-        load_spec,
-        run_audit,
-    )
+    from fairsuite.experiments import RunSpec, format_audit_summary, load_spec
+    from fairsuite.experiments import audit as run_audit
 
-    spec = load_spec(spec_file) if spec_file is not None else AuditSpec()
-    changes = _spec_changes(params)
+    spec = load_spec(spec_file) if spec_file is not None else RunSpec()
+    changes = _changes(params)
     if dataset is not None:
         changes["dataset"] = dataset
     spec = spec.replace(**changes)
     _check_dataset_names([spec.dataset], "--dataset")
-    document = run_audit(
+    out = params["out"]
+    record = run_audit(
         spec,
-        out_dir=params["out"],
-        runs_dir=None if params["out"] is not None else "fairsuite-runs",
+        out_dir=out,
+        runs_dir=None if out is not None else "fairsuite-runs",
         force=params["force"],
         progress=_progress(params["quiet"]),
     )
-    out = _out_of(document, params["out"])
-    if params["as_json"]:
-        click.echo(dumps_json(document))
-    else:
-        click.echo(format_audit_summary(document, out=out))
+    document = record.to_dict()
+    where = str(out) if out is not None else _default_out(record.spec.dataset, record.config_hash)
+    _emit(document, params["as_json"], lambda: format_audit_summary(document, out=where))
 
 
-def _out_of(document: dict[str, Any], out: Path | None) -> str:
-    if out is not None:
-        return str(out)
+def _default_out(name: str, config_hash: str) -> str:
     from fairsuite.experiments import default_out_dir
 
-    if document["kind"] == "compare":
-        name = "compare-" + "-".join(Path(n).stem for n in document["config"]["datasets"])
-    else:
-        name = document["config"]["dataset"]
-    return str(default_out_dir(name, document["config_hash"]))
+    return str(default_out_dir(name, config_hash))
 
 
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
@@ -215,8 +133,8 @@ def _out_of(document: dict[str, Any], out: Path | None) -> str:
     default=None,
     help="Training rows per model [default: the smallest training split].",
 )
-@dataset_options
-@training_options
+@spec_options()
+@output_options
 def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) -> None:
     """Train one model per dataset and test every model on every dataset (an N x N table).
 
@@ -229,16 +147,15 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
         fairsuite compare utkface fairface --data-dir ../shared/data --allow-missing
         fairsuite compare audits/utkface-vs-fairface.yaml --data-dir ../shared/data
     """
-    from fairsuite._io import dumps_json
-    from fairsuite.experiments import AuditSpec, format_compare_summary, run_compare
-    from fairsuite.experiments._spec import load_compare_spec
+    from fairsuite.experiments import RunSpec, format_compare_summary, load_compare_spec
+    from fairsuite.experiments import compare as run_compare
 
     names = list(datasets)
-    spec = AuditSpec()
+    spec = RunSpec()
     if len(names) == 1 and names[0].lower().endswith((".yaml", ".yml")):
         names, spec, spec_train_size = load_compare_spec(names[0])
         train_size = train_size or spec_train_size
-    spec = spec.replace(**_spec_changes(params))
+    spec = spec.replace(**_changes(params))
     if len(names) < 2:
         raise click.UsageError(
             "compare needs two or more datasets (or one compare spec .yaml); "
@@ -255,7 +172,82 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
         force=params["force"],
         progress=_progress(params["quiet"]),
     )
-    if params["as_json"]:
-        click.echo(dumps_json(document))
+    where = str(out) if out is not None else _default_out(
+        "compare-" + "-".join(Path(n).stem for n in names), document["config_hash"]
+    )
+    _emit(document, params["as_json"], lambda: format_compare_summary(document, out=where))
+
+
+@click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--y-true", default="y_true", show_default=True, help="Column of true labels.")
+@click.option("--y-pred", default=None, help="Column of predicted labels [default: y_pred].")
+@click.option("--score", default=None, help="Column of positive-class scores (enables AUC).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Predict the positive class where --score >= this (instead of --y-pred).",
+)
+@click.option(
+    "--target-attribute",
+    "target_attributes",
+    multiple=True,
+    help="A --sensitive column that is the target (compared by accuracy only); repeatable.",
+)
+@spec_options(only=("sensitive", "positive_label", "seed", "min_group_size", "n_boot", "ci"))
+@output_options
+def evaluate(source: Path, **params: Any) -> None:
+    """Measure subgroup errors of given predictions: a predictions file, or a finished run.
+
+    SOURCE is a CSV/TSV/Parquet file with one row per example (any model's predictions: no
+    training, torch is never imported), or the folder of an audit, whose predictions.parquet is
+    re-evaluated with other settings (--n-boot, --ci, --min-group-size, --sensitive) without
+    retraining. Writes result.json and report.html into --out, like an audit.
+
+    \b
+    Example:
+        fairsuite evaluate preds.csv --y-true label --y-pred pred --sensitive race
+        fairsuite evaluate compas.csv --y-true two_year_recid --score decile_score \\
+            --threshold 5 --sensitive race
+        fairsuite evaluate fairsuite-runs/adult-1a2b3c4d --n-boot 200 --min-group-size 10
+    """
+    from fairsuite.experiments import (
+        check_out_dir,
+        format_audit_summary,
+        reevaluate,
+        write_run,
+    )
+    from fairsuite.experiments import evaluate as evaluate_predictions
+
+    if source.is_dir():
+        given = spec_changes(params)
+        record = reevaluate(
+            source,
+            n_boot=given.get("n_boot"),
+            ci=given.get("ci"),
+            min_group_size=given.get("min_group_size"),
+            sensitive=given.get("sensitive"),
+            seed=given.get("seed"),
+        )
     else:
-        click.echo(format_compare_summary(document, out=_out_of(document, out)))
+        record = evaluate_predictions(
+            source,
+            y_true=params["y_true"],
+            y_pred=params["y_pred"] or ("y_pred" if params["threshold"] is None else None),
+            score=params["score"],
+            threshold=params["threshold"],
+            sensitive=params["sensitive"],
+            positive_label=params["positive_label"],
+            target_attributes=params["target_attributes"],
+            n_boot=params["n_boot"] if params["n_boot"] is not None else 1000,
+            ci=params["ci"] if params["ci"] is not None else 0.95,
+            min_group_size=params["min_group_size"] if params["min_group_size"] is not None else 30,
+            seed=params["seed"] if params["seed"] is not None else 0,
+        )
+    out = params["out"]
+    if out is None:
+        out = Path(_default_out(f"evaluate-{Path(source).stem}", record.config_hash))
+    check_out_dir(out, record.config_hash, force=params["force"])
+    document = write_run(record, out)
+    _emit(document, params["as_json"], lambda: format_audit_summary(document, out=str(out)))

@@ -1,47 +1,99 @@
-"""Experiments: ``audit`` one dataset, ``compare`` several (train on each, test on each).
+"""Experiments: one run (``run(RunSpec) -> RunRecord``), audit, compare and evaluate.
 
-Each returns a plain result document (``schema_version`` 1, see ``docs/result.md``) that the
-JSON output, the HTML report and the gate all read.
+- :class:`RunSpec` -- frozen, typed, validated once -- names the data, the model and training
+  settings, the evaluation settings and (later) the intervention; its config hash is the run's
+  identity. YAML specs, CLI options and library keywords all build one.
+- :func:`run` is the staged pipeline ``load -> split -> intervene -> fit -> predict ->
+  evaluate``; its :class:`RunRecord` holds what actually happened and is the only builder of
+  ``result.json`` (``schema_version`` 2, see ``docs/result.md``).
+- :func:`audit` is one run with its outputs written; :func:`compare` is N runs scored on each
+  other's test splits; :func:`evaluate` is the last stage alone, on any predictions (also a
+  model fairsuite did not train); :func:`reevaluate` recomputes a run from its predictions.
 
 Examples
 --------
->>> from fairsuite.experiments import AuditSpec, run_audit
->>> spec = AuditSpec(dataset="synthfaces", epochs=2, n_boot=200)  # doctest: +SKIP
->>> doc = run_audit(spec, out_dir="out/synth")  # doctest: +SKIP
->>> doc["metrics"]["overall"]["accuracy"]["value"]  # doctest: +SKIP
+>>> import fairsuite
+>>> r = fairsuite.audit(dataset="adult", model="logreg", data_dir="data")  # doctest: +SKIP
+>>> r.result.by_group("gender")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from fairsuite.experiments._audit import (
-    SCHEMA_VERSION,
-    cap_train_rows,
-    default_out_dir,
-    load_for_spec,
-    resolve_run_settings,
-    run_audit,
-)
-from fairsuite.experiments._compare import run_compare
-from fairsuite.experiments._spec import AuditSpec, load_spec
-from fairsuite.experiments._summary import (
-    format_audit_summary,
-    format_compare_summary,
-    largest_gaps,
-    worst_group,
-)
+import importlib
+from typing import Any
+
+#: public name -> defining module; imported on first access, so that reading a spec (the CLI's
+#: --help) does not import the metrics and training stack
+_WHERE = {
+    "audit": "_audit",
+    "run_audit": "_audit",
+    "write_outputs": "_audit",
+    "write_run": "_audit",
+    "check_out_dir": "_audit",
+    "compare": "_compare",
+    "run_compare": "_compare",
+    "evaluate": "_evaluate",
+    "reevaluate": "_evaluate",
+    "SCHEMA_VERSION": "_record",
+    "DatasetRecord": "_record",
+    "RunRecord": "_record",
+    "TrainingRecord": "_record",
+    "run": "_run",
+    "check_evaluable": "_run",
+    "check_images": "_run",
+    "default_out_dir": "_run",
+    "default_sensitive": "_run",
+    "target_attributes": "_run",
+    "AuditSpec": "_spec",
+    "RunSpec": "_spec",
+    "load_spec": "_spec",
+    "load_compare_spec": "_spec",
+    "format_audit_summary": "_summary",
+    "format_compare_summary": "_summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
+    # the unit of work
+    "RunSpec",
+    "RunRecord",
+    "DatasetRecord",
+    "TrainingRecord",
+    "run",
     "SCHEMA_VERSION",
+    # commands
+    "audit",
+    "compare",
+    "evaluate",
+    "reevaluate",
+    # specs
     "AuditSpec",
     "load_spec",
+    "load_compare_spec",
+    # outputs and checks
     "run_audit",
     "run_compare",
-    "load_for_spec",
-    "resolve_run_settings",
-    "cap_train_rows",
+    "write_run",
+    "write_outputs",
+    "check_out_dir",
+    "check_evaluable",
+    "check_images",
     "default_out_dir",
+    "default_sensitive",
+    "target_attributes",
+    # terminal summaries
     "format_audit_summary",
     "format_compare_summary",
-    "largest_gaps",
-    "worst_group",
 ]

@@ -11,36 +11,36 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairsuite import __version__
 from fairsuite._io import dumps_json
 from fairsuite.exceptions import InvalidInputError
-from fairsuite.experiments._audit import (
-    SCHEMA_VERSION,
+from fairsuite.experiments._audit import as_spec, check_out_dir, write_outputs
+from fairsuite.experiments._record import SCHEMA_VERSION
+from fairsuite.experiments._run import (
     _training_record,
-    cap_train_rows,
     check_evaluable,
-    check_images,
-    check_out_dir,
     default_out_dir,
     default_sensitive,
     environment,
-    evaluate_model,
-    fit_kwargs,
-    load_for_spec,
-    resolve_run_settings,
+    evaluate_stage,
+    fit_stage,
+    intervene_stage,
+    load_stage,
+    predict_stage,
+    resolve,
+    split_stage,
     target_attributes,
-    write_outputs,
 )
-from fairsuite.experiments._spec import AuditSpec
+from fairsuite.experiments._spec import RunSpec
 
 if TYPE_CHECKING:
     from fairsuite.data import Dataset
 
-__all__ = ["run_compare"]
+__all__ = ["compare", "run_compare"]
 
 _TOO_FEW = (
     "compare needs at least two datasets; got {n} ({names}). Example: compare utkface fairface"
@@ -99,25 +99,31 @@ def _check_compatible(datasets: list[Dataset], sensitive: tuple[str, ...]) -> No
             )
 
 
-def run_compare(
+def compare(
     names: Sequence[str],
-    spec: AuditSpec | None = None,
+    spec: RunSpec | Mapping[str, Any] | None = None,
     *,
     train_size: int | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     runs_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
-    progress: bool = True,
+    progress: bool = False,
+    **keywords: Any,
 ) -> dict[str, Any]:
     """Train one model per dataset and evaluate every model on every dataset's test split.
+
+    Compare is N runs scored on each other's test splits: each model goes through the same
+    stages as an audit (:func:`fairsuite.experiments.run`), with identical settings and the same
+    number of training rows.
 
     Parameters
     ----------
     names : sequence of str
         Two or more dataset names (or CSV/Parquet paths) sharing task and sensitive attributes
         through the shared taxonomy.
-    spec : AuditSpec, optional
-        Settings applied identically to every model (its ``dataset`` field is ignored).
+    spec : RunSpec or mapping, optional
+        Settings applied identically to every model (its ``dataset`` field is ignored); or pass
+        its fields as keywords.
     train_size : int, optional
         Training rows per model (a stratified subsample by group x label); default the smallest
         training split among the datasets.
@@ -133,11 +139,12 @@ def run_compare(
     Returns
     -------
     dict
-        The compare document (``kind: "compare"``): ``cells`` holds one metrics record per
-        (trained on, tested on) pair, ``compositions`` each training set's composition.
+        The compare document (``kind: "compare"``): ``cells`` holds one metrics record (with
+        its headline) per (trained on, tested on) pair, ``training`` each model's training
+        record, ``compositions`` each training set's composition.
     """
     from fairsuite.data import composition
-    from fairsuite.train import fit
+    from fairsuite.metrics import headline
 
     names = list(names)
     if len(names) < 2:
@@ -145,12 +152,26 @@ def run_compare(
     for name in names:
         if names.count(name) > 1:
             raise InvalidInputError(_DUPLICATE.format(name=name))
-    spec = spec or AuditSpec()
-    datasets = [load_for_spec(dataclasses.replace(spec, dataset=name)) for name in names]
+    spec = as_spec(spec, keywords)
+    from fairsuite.data import is_table_path
+
+    loaded = [
+        load_stage(
+            dataclasses.replace(
+                spec, dataset=name, sensitive=spec.sensitive if is_table_path(name) else ()
+            )
+        )
+        for name in names
+    ]
+    datasets = [ld.dataset for ld in loaded]
     sensitive = tuple(spec.sensitive) or tuple(
         c for c in default_sensitive(datasets[0]) if all(c in d.sensitive for d in datasets)
     )
     _check_compatible(datasets, sensitive)
+    loaded = [
+        dataclasses.replace(ld, audited=sensitive, targets=target_attributes(ld.dataset, sensitive))
+        for ld in loaded
+    ]
 
     sizes = {d.name: int((d.table["split"] == "train").sum()) for d in datasets}
     smallest = min(sizes.values())
@@ -163,9 +184,9 @@ def run_compare(
                 _TRAIN_SIZE.format(size=size, name=d.name, n=sizes[d.name], smallest=smallest)
             )
 
-    settings = resolve_run_settings(spec, datasets[0].kind)
+    settings = resolve(spec, datasets[0].kind)
     config_hash = spec.config_hash(
-        **settings, datasets=names, train_size=size, sensitive=list(sensitive)
+        **settings.to_dict(), datasets=names, train_size=size, sensitive=list(sensitive)
     )
     out: Path | None = None
     if out_dir is not None:
@@ -178,41 +199,47 @@ def run_compare(
         check_out_dir(out, config_hash, force=force)
     for d in datasets:
         check_evaluable(d, sensitive, spec.min_group_size)
-    trained: dict[str, Dataset] = {}
-    targets: dict[str, tuple[str, ...]] = {}
-    for d in datasets:  # pre-flight: every image decoded before the first model trains
-        capped = cap_train_rows(d, size, by=sensitive, random_state=spec.seed)
-        trained[d.name] = check_images(
-            capped,
-            image_size=settings.get("image_size"),
-            allow_missing=spec.allow_missing,
-            progress=progress,
-        )
-        targets[d.name] = target_attributes(trained[d.name], sensitive)
+    run_spec = dataclasses.replace(spec, max_train_rows=size)
+    # pre-flight: every image of every dataset is decoded before the first model trains
+    splits = {
+        ld.dataset.name: split_stage(ld, run_spec, settings, progress=progress) for ld in loaded
+    }
     # An attribute that is the target in any dataset is treated so in every cell.
-    target_attrs = tuple(c for c in sensitive if any(c in t for t in targets.values()))
+    target_attrs = tuple(c for c in sensitive if any(c in ld.targets for ld in loaded))
 
-    kwargs = fit_kwargs(spec, settings, progress=progress)
-    models = {name: fit(ds, **kwargs) for name, ds in trained.items()}
-
+    trainsets = {name: intervene_stage(sp, run_spec) for name, sp in splits.items()}
+    models = {
+        name: fit_stage(splits[name], trainsets[name], run_spec, settings, progress=progress)
+        for name in splits
+    }
     cells = []
     for train_name, model in models.items():
-        for test_ds in trained.values():
-            test = test_ds.split_table("test")  # untouched: capping cuts only the train split
+        for test_name, test_split in splits.items():
+            predictions = predict_stage(model, test_split, sensitive)
+            result, baseline = evaluate_stage(
+                predictions,
+                classes=tuple(test_split.dataset.classes),
+                positive_label=test_split.dataset.positive_label,
+                audited=sensitive,
+                targets=target_attrs,
+                spec=spec,
+            )
+            metrics = result.to_dict()
+            if baseline is not None:
+                metrics["majority_baseline"] = baseline
             cells.append(
                 {
                     "train": train_name,
-                    "test": test_ds.name,
-                    "metrics": evaluate_model(
-                        model, test, test_ds, sensitive, spec, targets=target_attrs
-                    ),
+                    "test": test_name,
+                    "metrics": metrics,
+                    "headline": headline(result).to_dict(),
                 }
             )
 
     config = spec.to_dict()
-    for key in ("data_dir", "dataset"):
+    for key in ("data_dir", "dataset", "intervention"):
         config.pop(key, None)
-    config.update(settings)
+    config.update(settings.to_dict())
     config.update({"datasets": names, "train_size": size, "sensitive": list(sensitive)})
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -228,20 +255,47 @@ def run_compare(
         "config_hash": config_hash,
         "seed": spec.seed,
         "compositions": {
-            name: composition(dataclasses.replace(ds, sensitive=sensitive))
-            for name, ds in trained.items()
+            name: composition(dataclasses.replace(sp.dataset, sensitive=sensitive))
+            for name, sp in splits.items()
         },
         "checksums": {d.name: dict(sorted(d.checksums.items())) for d in datasets},
+        "integrity": {ld.dataset.name: ld.integrity for ld in loaded},
         "load_reports": {
-            name: ds.report.to_dict() if ds.report is not None else None
-            for name, ds in trained.items()
+            name: sp.dataset.report.to_dict() if sp.dataset.report is not None else None
+            for name, sp in splits.items()
         },
         "synthetic": {d.name: bool(d.synthetic) for d in datasets},
         "cells": cells,
-        "training": {name: _training_record(m, settings) for name, m in models.items()},
+        "training": {
+            name: _training_record(m, splits[name], trainsets[name], sensitive).to_dict()
+            for name, m in models.items()
+        },
+        "gate": None,
         "environment": environment(),
     }
     document = json.loads(dumps_json(document))
     if out is not None:
         write_outputs(document, out)
     return document
+
+
+def run_compare(
+    names: Sequence[str],
+    spec: RunSpec | None = None,
+    *,
+    train_size: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    runs_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """:func:`compare` with a RunSpec (the name earlier versions used)."""
+    return compare(
+        names,
+        spec,
+        train_size=train_size,
+        out_dir=out_dir,
+        runs_dir=runs_dir,
+        force=force,
+        progress=progress,
+    )

@@ -1,9 +1,11 @@
-"""Audit specs: the options of one audit as reviewable, reproducible data.
+"""``RunSpec``: the options of one run as frozen, typed, validated data.
 
-A spec is what ``fairsuite audit`` takes on the command line, written down as YAML and checked in
-under ``audits/``. The CLI and the YAML file fill the same :class:`AuditSpec`, so an audit run from
-a spec and one run from flags cannot differ. Unknown keys and bad values are errors naming the
-key, the allowed values and what was received.
+A run spec is what ``fairsuite audit`` takes on the command line, what an audit spec file under
+``audits/`` holds, and what the library's keywords build (``fairsuite.audit(dataset="adult",
+model="logreg")``). All three go through :meth:`RunSpec.from_dict`, and every option is declared
+once, as a field with its metadata (help text, allowed values, command-line flag): the YAML keys,
+the CLI options (:func:`fairsuite.cli._common.spec_options`) and the validation are derived from
+the fields, so adding a setting is one edit. The spec's config hash is the run's identity.
 """
 
 from __future__ import annotations
@@ -12,20 +14,26 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from fairsuite.exceptions import GateConfigError, InvalidInputError
+from fairsuite.exceptions import InvalidInputError, SpecError
 
 __all__ = [
+    "RunSpec",
     "AuditSpec",
+    "Option",
+    "spec_fields",
     "load_spec",
     "load_compare_spec",
     "DEFAULT_DATASET",
     "MODELS",
     "DEVICES",
     "PRECISIONS",
+    "IMAGE_MODELS",
+    "TABULAR_MODELS",
 ]
 
 DEFAULT_DATASET = "synthfaces"
@@ -39,7 +47,7 @@ _UNKNOWN_KEY = (
     "{source}: unknown key {key!r}. Allowed keys: {allowed}. Fix the spelling or remove the key."
 )
 _BAD_VALUE = "{source}: {key!r} must be {allowed}; got {value!r}."
-_NOT_A_MAPPING = "{source}: an audit spec must be a YAML mapping of option: value; got {kind}."
+_NOT_A_MAPPING = "{source}: a run spec must be a YAML mapping of option: value; got {kind}."
 _SPEC_NOT_FOUND = (
     "audit spec {path} does not exist. Pass a dataset name with --dataset, or a YAML file."
 )
@@ -47,180 +55,314 @@ _BAD_YAML = "{path}: not valid YAML ({err}). See audits/ for examples."
 
 
 @dataclass(frozen=True)
-class AuditSpec:
-    """Everything that defines one audit run. ``None`` or ``"auto"`` means: chosen for the device.
+class Option:
+    """How one RunSpec field is checked and offered on the command line.
 
-    Attributes
-    ----------
-    dataset : str
-        A dataset card name (``fairface``, ``utkface``, ``adult``, ``compas``, ``synthfaces``) or
-        the path of a CSV/Parquet file.
-    task : str | None
-        Target to predict; ``None`` uses the dataset card's default task.
-    sensitive : tuple[str, ...]
-        Sensitive attributes to break errors down by; empty uses the card's default.
-    target, positive_label : str | None
-        For CSV/Parquet files only: the target column and its positive value.
-    model : str
-        One of :data:`MODELS`; ``auto`` picks a small CNN on a CPU and resnet18 on a GPU for
-        images, histogram gradient boosting for tables.
-    image_size : int | None
-        Square input size for image models (``None``: 64 on a CPU, 112 on a GPU).
-    epochs : int | None
-        Training epochs for neural models (``None``: sized for the device).
-    batch_size : int | None
-        Mini-batch size (``None``: the trainer's default).
-    max_train_rows : int | None
-        Cap on training rows (a stratified subsample), for quick runs.
-    device, precision : str
-        ``auto`` picks cuda, then mps, then cpu; fp32 unless the device supports better.
-    seed : int
-        Random state for splits, subsampling, training and the bootstrap.
-    min_group_size : int
-        Groups with fewer test rows are reported but left out of disparity summaries.
-    n_boot : int
-        Bootstrap replicates for confidence intervals.
-    ci : float
-        Confidence level of the intervals.
-    allow_missing : bool
-        Drop (and count) labelled images that are missing on disk instead of failing.
-    pretrained : bool
-        Start image models from torchvision's ImageNet weights, which must already be in the
-        torch hub cache (fairsuite never downloads them); default trains from scratch.
-    data_dir : str | None
-        Data root; ``None`` uses ``$FAIRSUITE_DATA`` or the user data directory. Not part of the
-        config hash (where data lives does not change what is computed; its checksums do).
+    ``kind`` is one of ``"str"``, ``"int"``, ``"float01"`` (strictly between 0 and 1),
+    ``"choice"``, ``"bool"``, ``"names"`` (a list of column names) or ``"mapping"``;
+    ``low`` is the minimum of an ``"int"``; ``choices`` the values of a ``"choice"``.
+    ``cli`` is False for fields without a flag; ``hashed`` is False for fields that do not
+    change what is computed (where the data lives). ``group`` orders the ``--help`` text.
     """
 
-    dataset: str = DEFAULT_DATASET
-    task: str | None = None
-    sensitive: tuple[str, ...] = ()
-    target: str | None = None
-    positive_label: str | None = None
-    model: str = "auto"
-    image_size: int | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    max_train_rows: int | None = None
-    device: str = "auto"
-    precision: str = "auto"
-    seed: int = 0
-    min_group_size: int = 30
-    n_boot: int = 1000
-    ci: float = 0.95
-    allow_missing: bool = False
-    pretrained: bool = False
-    data_dir: str | None = field(default=None, compare=False)
+    help: str
+    kind: str
+    group: str
+    low: int | None = None
+    choices: tuple[str, ...] = ()
+    cli: bool = True
+    hashed: bool = True
+    nullable: bool = True
+
+    def allowed(self) -> str:
+        """The allowed values in words (used in error messages)."""
+        if self.kind == "int":
+            text = f"an integer >= {self.low}"
+        elif self.kind == "float01":
+            text = "a number strictly between 0 and 1, e.g. 0.95"
+        elif self.kind == "choice":
+            text = "one of " + ", ".join(self.choices)
+        elif self.kind == "bool":
+            return "true or false"
+        elif self.kind == "names":
+            return "a list of column names"
+        elif self.kind == "mapping":
+            text = "a mapping"
+        else:
+            text = "a string"
+        return text + (" (or omitted for the default)" if self.nullable else "")
+
+
+def _f(default: Any, option: Option, **kw: Any) -> Any:
+    return field(default=default, metadata={"option": option}, **kw)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines one run. ``None`` or ``"auto"``: chosen for the data and device.
+
+    Each field's metadata (:class:`Option`) holds its help text and allowed values; see
+    ``fairsuite audit --help`` or :func:`spec_fields`.
+    """
+
+    dataset: str = _f(
+        DEFAULT_DATASET,
+        Option(
+            "Dataset card name (fairface, utkface, adult, compas, synthfaces) or a CSV/Parquet "
+            "path.",
+            "str",
+            "data",
+            cli=False,
+            nullable=False,
+        ),
+    )
+    task: str | None = _f(
+        None,
+        Option("Target to predict, one of the card's tasks (default: the card's).", "str", "data"),
+    )
+    target: str | None = _f(None, Option("CSV/Parquet: the column to predict.", "str", "data"))
+    positive_label: str | None = _f(
+        None,
+        Option("CSV/Parquet: the target value that is the positive class (code 1).", "str", "data"),
+    )
+    sensitive: tuple[str, ...] = _f(
+        (),
+        Option(
+            "A sensitive attribute to break errors down by (repeat for several; default: the "
+            "card's audit attributes).",
+            "names",
+            "data",
+        ),
+    )
+    data_dir: str | None = _f(
+        None,
+        Option(
+            "Data root holding <name>/ folders. Default: $FAIRSUITE_DATA, else the user data dir.",
+            "str",
+            "data",
+            hashed=False,
+        ),
+        compare=False,
+    )
+    allow_missing: bool = _f(
+        False,
+        Option(
+            "Drop (and count) labelled images that are missing or not valid images.",
+            "bool",
+            "data",
+            nullable=False,
+        ),
+    )
+    strict_data: bool = _f(
+        False,
+        Option(
+            "Fail (exit 3) when a data file's checksum differs from the card's, instead of "
+            "recording the mismatch.",
+            "bool",
+            "data",
+            nullable=False,
+        ),
+    )
+    intervention: Mapping[str, Any] | None = _f(
+        None,
+        Option("What changes the training split before training (none yet).", "mapping", "data",
+               cli=False),
+    )
+    model: str = _f(
+        "auto",
+        Option(
+            "Classifier. auto: small CNN on CPU, resnet18 on GPU, boosting for tables.",
+            "choice",
+            "training",
+            choices=MODELS,
+            nullable=False,
+        ),
+    )
+    image_size: int | None = _f(None, Option("Image side in pixels.", "int", "training", low=16))
+    epochs: int | None = _f(None, Option("Training epochs.", "int", "training", low=1))
+    batch_size: int | None = _f(None, Option("Mini-batch size.", "int", "training", low=2))
+    max_train_rows: int | None = _f(
+        None,
+        Option(
+            "Cap training rows (stratified by group x label) for quick runs.",
+            "int",
+            "training",
+            low=10,
+        ),
+    )
+    device: str = _f(
+        "auto",
+        Option("cuda, mps, cpu or auto.", "choice", "training", choices=DEVICES, nullable=False),
+    )
+    precision: str = _f(
+        "auto",
+        Option(
+            "Training precision (auto: bf16/fp16 autocast on GPU, fp32 on CPU).",
+            "choice",
+            "training",
+            choices=PRECISIONS,
+            nullable=False,
+        ),
+    )
+    pretrained: bool = _f(
+        False,
+        Option(
+            "Start from torchvision's ImageNet weights (must be in the torch hub cache).",
+            "bool",
+            "training",
+            nullable=False,
+        ),
+    )
+    seed: int = _f(
+        0,
+        Option(
+            "Random seed for splits, subsampling, training and the AUC bootstrap. [default: 0]",
+            "int",
+            "evaluation",
+            low=0,
+            nullable=False,
+        ),
+    )
+    min_group_size: int = _f(
+        30,
+        Option(
+            "Groups with fewer test rows are reported but not compared. [default: 30]",
+            "int",
+            "evaluation",
+            low=1,
+            nullable=False,
+        ),
+    )
+    n_boot: int = _f(
+        1000,
+        Option(
+            "Bootstrap replicates of the AUC intervals (rates need none). [default: 1000]",
+            "int",
+            "evaluation",
+            low=0,
+            nullable=False,
+        ),
+    )
+    ci: float = _f(
+        0.95,
+        Option("Confidence level. [default: 0.95]", "float01", "evaluation", nullable=False),
+    )
 
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "audit spec") -> AuditSpec:
-        """Build and validate a spec from plain data (a parsed YAML file or CLI options).
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "run spec") -> RunSpec:
+        """Build and validate a spec from plain data (a parsed YAML file, CLI options, keywords).
 
         Raises
         ------
-        GateConfigError
+        SpecError
             On an unknown key or a value of the wrong type or range (exit code 2).
         """
-        if not isinstance(data, dict):
-            raise GateConfigError(_NOT_A_MAPPING.format(source=source, kind=type(data).__name__))
+        if not isinstance(data, Mapping):
+            raise SpecError(_NOT_A_MAPPING.format(source=source, kind=type(data).__name__))
         allowed = [f.name for f in fields(cls)]
         for key in data:
             if key not in allowed:
-                raise GateConfigError(
+                raise SpecError(
                     _UNKNOWN_KEY.format(source=source, key=key, allowed=", ".join(allowed))
                 )
-        values = dict(data)
-        if "sensitive" in values and values["sensitive"] is not None:
-            sens = values["sensitive"]
-            values["sensitive"] = (sens,) if isinstance(sens, str) else tuple(sens)
-        elif "sensitive" in values:
-            values["sensitive"] = ()
-        spec = cls(**values)
+        spec = cls(**_normalise(dict(data)))
         spec.validate(source=source)
         return spec
 
-    def replace(self, **changes: Any) -> AuditSpec:
-        """A copy with ``changes`` applied (``None`` values are ignored) and validated."""
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "sensitive" in changes:
-            sens = changes["sensitive"]
-            changes["sensitive"] = (sens,) if isinstance(sens, str) else tuple(sens)
-            if not changes["sensitive"]:
-                del changes["sensitive"]
-        spec = dataclasses.replace(self, **changes)
+    def replace(self, **changes: Any) -> RunSpec:
+        """A copy with ``changes`` applied (``None`` values and empty lists are ignored)."""
+        changes = {
+            k: v for k, v in changes.items() if v is not None and not (k == "sensitive" and not v)
+        }
+        spec = dataclasses.replace(self, **_normalise(changes))
         spec.validate(source="options")
         return spec
 
-    def validate(self, *, source: str = "audit spec") -> None:
-        """Check every value; raise :class:`GateConfigError` naming the first bad key."""
-
-        def bad(key: str, allowed: str) -> GateConfigError:
-            return GateConfigError(
-                _BAD_VALUE.format(source=source, key=key, allowed=allowed, value=getattr(self, key))
-            )
-
-        if not isinstance(self.dataset, str) or not self.dataset:
-            raise bad("dataset", "a dataset name or a CSV/Parquet path")
-        for key in ("task", "target", "positive_label", "data_dir"):
-            value = getattr(self, key)
-            if value is not None and not isinstance(value, (str, int)):
-                raise bad(key, "a string")
-        if not all(isinstance(s, str) and s for s in self.sensitive):
-            raise bad("sensitive", "a list of column names")
-        if self.model not in MODELS:
-            raise bad("model", "one of " + ", ".join(MODELS))
-        if self.device not in DEVICES:
-            raise bad("device", "one of " + ", ".join(DEVICES))
-        if self.precision not in PRECISIONS:
-            raise bad("precision", "one of " + ", ".join(PRECISIONS))
-        for key, low in (
-            ("image_size", 16),
-            ("epochs", 1),
-            ("batch_size", 1),
-            ("max_train_rows", 10),
-        ):
-            value = getattr(self, key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < low
-            ):
-                raise bad(key, f"an integer >= {low} (or omitted for the default)")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise bad("seed", "an integer >= 0")
-        if (
-            isinstance(self.min_group_size, bool)
-            or not isinstance(self.min_group_size, int)
-            or self.min_group_size < 1
-        ):
-            raise bad("min_group_size", "an integer >= 1")
-        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 0:
-            raise bad("n_boot", "an integer >= 0 (0 turns intervals off)")
-        if (
-            isinstance(self.ci, bool)
-            or not isinstance(self.ci, (int, float))
-            or not 0 < self.ci < 1
-        ):
-            raise bad("ci", "a number strictly between 0 and 1, e.g. 0.95")
-        for key in ("allow_missing", "pretrained"):
-            if not isinstance(getattr(self, key), bool):
-                raise bad(key, "true or false")
+    def validate(self, *, source: str = "run spec") -> None:
+        """Check every value against its field's :class:`Option`; raise :class:`SpecError`
+        naming the first bad key, what it allows and what it got."""
+        for f in fields(self):
+            opt: Option = f.metadata["option"]
+            value = getattr(self, f.name)
+            if value is None and opt.nullable:
+                continue
+            if not _valid(opt, value):
+                raise SpecError(
+                    _BAD_VALUE.format(source=source, key=f.name, allowed=opt.allowed(), value=value)
+                )
 
     # -- serialisation ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (lists, not tuples), in field order."""
-        out = dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["sensitive"] = list(self.sensitive)
+        if self.intervention is not None:
+            out["intervention"] = dict(self.intervention)
         return out
 
     def config_hash(self, **resolved: Any) -> str:
-        """sha256 of the spec plus resolved defaults, without ``data_dir``; keys runs."""
-        data = self.to_dict()
-        data.pop("data_dir", None)
+        """sha256 of the spec plus its resolved settings, without fields that do not change
+        what is computed (``data_dir``); the run's identity."""
+        data = {k: v for k, v in self.to_dict().items() if _option(k).hashed}
         data.update(resolved)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+#: Earlier name of :class:`RunSpec` (an audit is one run).
+AuditSpec = RunSpec
+
+
+def _option(name: str) -> Option:
+    return RunSpec.__dataclass_fields__[name].metadata["option"]
+
+
+def spec_fields(*, cli_only: bool = False) -> list[tuple[str, Option, Any]]:
+    """``(name, option, default)`` of every RunSpec field, in declaration order."""
+    out = []
+    for f in fields(RunSpec):
+        opt: Option = f.metadata["option"]
+        if cli_only and not opt.cli:
+            continue
+        out.append((f.name, opt, f.default))
+    return out
+
+
+def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    if "sensitive" in values:
+        sens = values["sensitive"]
+        if sens is None:
+            values["sensitive"] = ()
+        elif isinstance(sens, str):
+            values["sensitive"] = (sens,)
+        elif isinstance(sens, (list, tuple)):
+            values["sensitive"] = tuple(sens)
+    return values
+
+
+def _valid(opt: Option, value: Any) -> bool:
+    if opt.kind == "str":
+        return isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
+    if opt.kind == "int":
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (opt.low is None or value >= opt.low)
+        )
+    if opt.kind == "float01":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1
+    if opt.kind == "choice":
+        return value in opt.choices
+    if opt.kind == "bool":
+        return isinstance(value, bool)
+    if opt.kind == "names":
+        return isinstance(value, tuple) and all(isinstance(s, str) and s for s in value)
+    if opt.kind == "mapping":
+        return isinstance(value, Mapping)
+    return False  # pragma: no cover - every kind is listed above
 
 
 def _read_yaml(path: Path) -> Any:
@@ -244,8 +386,8 @@ def _resolve_table_path(name: str, base: Path) -> str:
     return name
 
 
-def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], AuditSpec, int | None]:
-    """Read a compare spec: the audit keys plus ``datasets`` (a list) and ``train_size``.
+def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], RunSpec, int | None]:
+    """Read a compare spec: the run keys plus ``datasets`` (a list) and ``train_size``.
 
     Returns
     -------
@@ -254,7 +396,7 @@ def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], AuditSpe
     path = Path(path)
     data = _read_yaml(path)
     if not isinstance(data, dict):
-        raise GateConfigError(_NOT_A_MAPPING.format(source=path, kind=type(data).__name__))
+        raise SpecError(_NOT_A_MAPPING.format(source=path, kind=type(data).__name__))
     data = dict(data)
     names = data.pop("datasets", None)
     train_size = data.pop("train_size", None)
@@ -263,7 +405,7 @@ def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], AuditSpe
         or len(names) < 2
         or not all(isinstance(n, str) and n for n in names)
     ):
-        raise GateConfigError(
+        raise SpecError(
             _BAD_VALUE.format(
                 source=path,
                 key="datasets",
@@ -274,25 +416,25 @@ def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], AuditSpe
     if train_size is not None and (
         isinstance(train_size, bool) or not isinstance(train_size, int) or train_size < 10
     ):
-        raise GateConfigError(
+        raise SpecError(
             _BAD_VALUE.format(
                 source=path, key="train_size", allowed="an integer >= 10", value=train_size
             )
         )
     if "dataset" in data:
-        raise GateConfigError(
+        raise SpecError(
             _UNKNOWN_KEY.format(
                 source=path,
                 key="dataset",
-                allowed="datasets, train_size and the audit keys except dataset",
+                allowed="datasets, train_size and the run keys except dataset",
             )
         )
-    spec = AuditSpec.from_dict(data, source=str(path))
+    spec = RunSpec.from_dict(data, source=str(path))
     return [_resolve_table_path(n, path.parent) for n in names], spec, train_size
 
 
-def load_spec(path: str | os.PathLike[str]) -> AuditSpec:
-    """Read an audit spec from a YAML file.
+def load_spec(path: str | os.PathLike[str]) -> RunSpec:
+    """Read a run spec from a YAML file.
 
     Relative dataset paths in the spec are resolved against the spec file's folder.
 
@@ -300,9 +442,9 @@ def load_spec(path: str | os.PathLike[str]) -> AuditSpec:
     ------
     InvalidInputError
         If the file does not exist or is not valid YAML (exit code 3).
-    GateConfigError
+    SpecError
         If a key is unknown or a value is out of range (exit code 2).
     """
     path = Path(path)
-    spec = AuditSpec.from_dict(_read_yaml(path), source=str(path))
+    spec = RunSpec.from_dict(_read_yaml(path), source=str(path))
     return dataclasses.replace(spec, dataset=_resolve_table_path(spec.dataset, path.parent))

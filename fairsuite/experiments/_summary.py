@@ -8,8 +8,7 @@ from typing import Any
 __all__ = [
     "format_audit_summary",
     "format_compare_summary",
-    "largest_gaps",
-    "worst_group",
+    "headline_of",
     "is_target_related",
     "interval_text",
     "baseline_warning",
@@ -69,6 +68,17 @@ def interval_text(metrics: dict[str, Any]) -> str:
     return f"{ci}% bootstrap intervals, {metrics.get('n_boot', 0)} replicates"
 
 
+def interval_short(metrics: dict[str, Any]) -> str:
+    """One terminal line on the intervals (the full method is in the report and result.json)."""
+    ci = int(round(100 * (metrics.get("ci") or 0.95)))
+    if not metrics.get("interval_method"):
+        return interval_text(metrics)
+    return (
+        f"{ci}%: Wilson score for rates; simultaneous Newcombe for gaps, whose lower bound is 0 "
+        "when no two groups differ (docs/intervals.md)"
+    )
+
+
 def baseline_warning(metrics: dict[str, Any]) -> str | None:
     """A warning when overall accuracy is not clearly above always predicting the majority class.
 
@@ -89,61 +99,41 @@ def baseline_warning(metrics: dict[str, Any]) -> str | None:
     )
 
 
-def worst_group(metrics: dict[str, Any], metric: str = "accuracy") -> dict[str, Any] | None:
-    """The evaluable group (any attribute, intersections included) with the worst ``metric``."""
-    worst: dict[str, Any] | None = None
-    for attr in metrics["attributes"]:
-        for group in attr["groups"]:
-            if group.get("insufficient"):
-                continue
-            value = (group["metrics"].get(metric) or {}).get("value")
-            if value is None:
-                continue
-            worse = worst is None or (
-                value > worst["value"] if metric in _HIGHER_IS_WORSE else value < worst["value"]
-            )
-            if worse:
-                worst = {
-                    "attribute": attr["name"],
-                    "group": group["group"],
-                    "n": group["n"],
-                    "value": value,
-                    "stat": group["metrics"][metric],
-                }
-    return worst
+def headline_of(document: dict[str, Any], metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The document's headline (recomputed by the one rule for documents written without)."""
+    if metrics is None and document.get("headline"):
+        return document["headline"]
+    from fairsuite.metrics import headline
+
+    return headline(metrics if metrics is not None else document["metrics"]).to_dict()
 
 
-def largest_gaps(
-    metrics: dict[str, Any], k: int = 5, *, targets: Any = ()
-) -> list[dict[str, Any]]:
-    """The ``k`` largest between-group differences (any attribute), with their intervals.
+def _training_line(training: dict[str, Any] | None) -> str | None:
+    if not training or "rows_used" not in training:
+        return None
+    excluded = training.get("excluded") or {}
+    line = (
+        f"training rows      {training['rows_used']:,} used of {training['rows_listed']:,} "
+        f"listed"
+    )
+    if excluded:
+        parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(excluded.items()))
+        line += f" (excluded: {parts})"
+    if training.get("epochs_run") and (training.get("settings") or {}).get("epochs"):
+        line += f"; {training['epochs_run']} epochs, best {training.get('best_epoch')}"
+    return line
 
-    For an attribute that is the target (see :func:`is_target_related`) only the accuracy gap
-    is listed: rates conditioned on the target (FPR, FNR) are not meaningful there.
-    """
-    gaps = []
-    for attr in metrics["attributes"]:
-        sizes = {g["group"]: g["n"] for g in attr["groups"]}
-        target = is_target_related(attr, targets)
-        for metric, disp in attr.get("disparities", {}).items():
-            if metric not in _GAP_METRICS or (target and metric not in _TARGET_METRICS):
-                continue
-            diff = disp.get("difference") or {}
-            if diff.get("value") is None:
-                continue
-            gaps.append(
-                {
-                    "attribute": attr["name"],
-                    "metric": metric,
-                    "difference": diff,
-                    "worst_group": disp.get("worst_group"),
-                    "best_group": disp.get("best_group"),
-                    "n_worst": sizes.get(disp.get("worst_group")),
-                    "n_best": sizes.get(disp.get("best_group")),
-                }
-            )
-    gaps.sort(key=lambda g: (-g["difference"]["value"], g["attribute"], g["metric"]))
-    return gaps[:k]
+
+def _integrity_line(dataset: dict[str, Any]) -> str | None:
+    integrity = dataset.get("integrity") or {}
+    mismatches = integrity.get("mismatches") or []
+    if not mismatches:
+        return None
+    files = ", ".join(m["file"] for m in mismatches)
+    return (
+        f"DATA INTEGRITY     {files}: checksum differs from the card's (not the published "
+        f"file; see `fairsuite datasets verify {dataset.get('name')}`)"
+    )
 
 
 def format_audit_summary(document: dict[str, Any], *, out: str | None = None) -> str:
@@ -153,14 +143,23 @@ def format_audit_summary(document: dict[str, Any], *, out: str | None = None) ->
     m = document["metrics"]
     lines = []
     tag = " (synthetic data)" if ds.get("synthetic") else ""
-    lines.append(
-        f"fairsuite audit: {ds['name']}{tag}, task {ds['task']}, model {cfg.get('model')} "
-        f"on {cfg.get('device')}, seed {document['seed']}"
-    )
+    kind = document.get("kind", "audit")
+    if kind == "evaluate" and document.get("training") is None:
+        source = document.get("source") or {}
+        lines.append(
+            f"fairsuite evaluate: {source.get('predictions', ds['name'])}, truth {ds['task']}, "
+            f"seed {document['seed']}"
+        )
+    else:
+        lines.append(
+            f"fairsuite {kind}: {ds['name']}{tag}, task {ds['task']}, model {cfg.get('model')} "
+            f"on {cfg.get('device')}, seed {document['seed']}"
+        )
     targets = ds.get("target_attributes") or ()
+    hl = headline_of(document)
     if m.get("interval_method"):
         lines.append(f"overall accuracy   {_stat(m['overall'].get('accuracy'))}  n={m['n']:,}")
-        lines.append(f"intervals          {interval_text(m)}")
+        lines.append(f"intervals          {interval_short(m)}")
     else:
         lines.append(
             f"overall accuracy   {_stat(m['overall'].get('accuracy'))}  n={m['n']:,}  "
@@ -169,13 +168,19 @@ def format_audit_summary(document: dict[str, Any], *, out: str | None = None) ->
     warning = baseline_warning(m)
     if warning:
         lines.append(f"WARNING            {warning}")
-    worst = worst_group(m)
+    integrity = _integrity_line(ds)
+    if integrity:
+        lines.append(integrity)
+    training = _training_line(document.get("training"))
+    if training:
+        lines.append(training)
+    worst = hl.get("worst_group")
     if worst is not None:
         lines.append(
             f"worst group        {worst['attribute']} = {worst['group']}: accuracy "
-            f"{_stat(worst['stat'])}  n={worst['n']:,}"
+            f"{_stat(worst['value'])}  n={worst['n']:,}"
         )
-    gaps = largest_gaps(m, targets=targets)
+    gaps = hl.get("gaps") or []
     if gaps:
         lines.append("largest gaps between groups (highest minus lowest group rate, 0-1):")
         width = max(len(g["metric"]) for g in gaps)
@@ -219,12 +224,16 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
     """The N x N table (rows: trained on, columns: tested on) of accuracy and largest gap."""
     names = document["datasets"]
     cells = {(c["train"], c["test"]): c["metrics"] for c in document["cells"]}
+    headlines = {
+        (c["train"], c["test"]): c.get("headline") or headline_of({}, c["metrics"])
+        for c in document["cells"]
+    }
     first = document["cells"][0]["metrics"] if document["cells"] else {}
     ci = int(round(100 * (first.get("ci") or 0.95)))
     lines = [
         f"fairsuite compare: task {document['task']}, {document['train_size']:,} training rows "
         f"per model, model {document['config'].get('model')}, seed {document['seed']}",
-        f"intervals: {interval_text(first)}" if first else "intervals: none",
+        f"intervals: {interval_short(first)}" if first else "intervals: none",
         f"overall accuracy [{ci}% interval] (rows: trained on; columns: tested on)",
     ]
     width = max(len(n) for n in names) + 2
@@ -243,8 +252,8 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
     for a in names:
         row = f"{a:<{width}}"
         for b in names:
-            gaps = [g for g in largest_gaps(cells[(a, b)], k=50) if g["metric"] == "accuracy"]
-            row += f"{(_stat(gaps[0]['difference']) if gaps else 'n/a'):<{col}}"
+            gap = headlines[(a, b)].get("accuracy_gap")
+            row += f"{(_stat(gap['difference']) if gap else 'n/a'):<{col}}"
         lines.append(row)
     for a in names:
         for b in names:

@@ -15,6 +15,8 @@ The rule (``HEADLINE_RULE``)
   conditioned on the target are not meaningful there). Undefined gaps are left out. Sorted by
   the gap, largest first; ties: attribute order in the result, then metric order. The first
   ``k`` (default 5) are listed.
+- **Largest accuracy gap**: the first accuracy gap by the same order (any attribute, including
+  one that is the target): what a compare table shows per cell.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ HEADLINE_RULE = (
     "worst group: lowest accuracy among groups with at least min_group_size rows (ties: "
     "attribute order, then group name); largest gaps: max - min of accuracy, FPR and FNR per "
     "attribute (accuracy only for an attribute that is the target), largest first (ties: "
-    "attribute order, then metric order)"
+    "attribute order, then metric order); largest accuracy gap: the first accuracy gap in that "
+    "order"
 )
 
 
@@ -118,6 +121,7 @@ class Headline:
     overall_accuracy: MetricValue
     worst_group: HeadlineGroup | None
     gaps: tuple[HeadlineGap, ...]
+    accuracy_gap: HeadlineGap | None = None
     rule: str = HEADLINE_RULE
 
     def to_dict(self) -> dict[str, Any]:
@@ -127,6 +131,7 @@ class Headline:
             "overall_accuracy": self.overall_accuracy.to_dict(),
             "worst_group": None if self.worst_group is None else self.worst_group.to_dict(),
             "gaps": [g.to_dict() for g in self.gaps],
+            "accuracy_gap": None if self.accuracy_gap is None else self.accuracy_gap.to_dict(),
             "rule": self.rule,
         }
 
@@ -138,6 +143,7 @@ class Headline:
             MetricValue.from_dict(d["overall_accuracy"]),
             None if d.get("worst_group") is None else HeadlineGroup.from_dict(d["worst_group"]),
             tuple(HeadlineGap.from_dict(g) for g in d.get("gaps", ())),
+            None if d.get("accuracy_gap") is None else HeadlineGap.from_dict(d["accuracy_gap"]),
             d.get("rule", HEADLINE_RULE),
         )
 
@@ -148,6 +154,8 @@ def headline(result: FairnessResult | Mapping[str, Any], *, k: int = 5) -> Headl
     Parameters
     ----------
     result : FairnessResult or its ``to_dict()``
+        A plain-data result may lack fields (older or hand-written documents): what is missing
+        is simply not a candidate.
     k : int, default 5
         How many gaps to list.
 
@@ -155,40 +163,56 @@ def headline(result: FairnessResult | Mapping[str, Any], *, k: int = 5) -> Headl
     -------
     Headline
     """
-    if not isinstance(result, FairnessResult):
-        result = FairnessResult.from_dict(result)
+    d = result.to_dict() if isinstance(result, FairnessResult) else result
     nan = MetricValue(math.nan, math.nan, math.nan, "accuracy not measured")
+
+    def value(mv: Any) -> MetricValue | None:
+        if not isinstance(mv, Mapping) or mv.get("value") is None:
+            return None
+        v = MetricValue.from_dict({"ci_low": None, "ci_high": None, **mv})
+        return None if math.isnan(v.value) else v
+
     worst: tuple[tuple[float, int, str], HeadlineGroup] | None = None
     gaps: list[tuple[tuple[float, int, int], HeadlineGap]] = []
-    for ai, attr in enumerate(result.attributes):
-        sizes = {g.group: g.n for g in attr.groups}
-        for g in attr.groups:
-            acc = g.metrics.get("accuracy")
-            if g.insufficient or acc is None or math.isnan(acc.value):
+    for ai, attr in enumerate(d.get("attributes") or []):
+        name = str(attr.get("name"))
+        groups = [g for g in attr.get("groups") or [] if isinstance(g, Mapping)]
+        sizes = {str(g.get("group")): g.get("n") for g in groups}
+        for g in groups:
+            acc = value((g.get("metrics") or {}).get("accuracy"))
+            if g.get("insufficient") or acc is None:
                 continue
-            key = (acc.value, ai, g.group)
+            key = (acc.value, ai, str(g.get("group")))
             if worst is None or key < worst[0]:
-                worst = (key, HeadlineGroup(attr.name, g.group, g.n, "accuracy", acc))
+                n = int(g.get("n") or 0)
+                worst = (key, HeadlineGroup(name, str(g.get("group")), n, "accuracy", acc))
+        target = bool(attr.get("target_related"))
+        disparities = attr.get("disparities") or {}
         for mi, metric in enumerate(HEADLINE_GAP_METRICS):
-            if attr.target_related and metric != "accuracy":
+            if target and metric != "accuracy":
                 continue
-            d = attr.disparities.get(metric)
-            if d is None or math.isnan(d.difference.value):
+            disp = disparities.get(metric)
+            diff = value(disp.get("difference")) if isinstance(disp, Mapping) else None
+            if diff is None:
                 continue
+            w, b = disp.get("worst_group"), disp.get("best_group")
             gap = HeadlineGap(
-                attr.name,
+                name,
                 metric,
-                d.difference,
-                d.worst_group,
-                d.best_group,
-                sizes.get(d.worst_group) if d.worst_group is not None else None,
-                sizes.get(d.best_group) if d.best_group is not None else None,
+                diff,
+                None if w is None else str(w),
+                None if b is None else str(b),
+                sizes.get(str(w)) if w is not None else None,
+                sizes.get(str(b)) if b is not None else None,
             )
-            gaps.append(((-d.difference.value, ai, mi), gap))
+            gaps.append(((-diff.value, ai, mi), gap))
     gaps.sort(key=lambda t: t[0])
+    accuracy_gaps = [g for _, g in gaps if g.metric == "accuracy"]
+    overall = value((d.get("overall") or {}).get("accuracy"))
     return Headline(
-        n=result.n,
-        overall_accuracy=result.overall.get("accuracy", nan),
+        n=int(d.get("n") or 0),
+        overall_accuracy=overall if overall is not None else nan,
         worst_group=None if worst is None else worst[1],
         gaps=tuple(g for _, g in gaps[:k]),
+        accuracy_gap=accuracy_gaps[0] if accuracy_gaps else None,
     )

@@ -64,6 +64,12 @@ AUDIT_KEYS = frozenset(
         "metrics",
         "gate",
         "environment",
+        # schema 2
+        "spec",
+        "settings",
+        "source",
+        "headline",
+        "timings",
     }
 )
 COMPARE_KEYS = frozenset(
@@ -271,7 +277,7 @@ def _attribute_table(
 
 
 def _gap(table: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The accuracy gap of one attribute (error-rate difference; accuracy as fallback)."""
+    """The error-rate gap of one attribute (accuracy as fallback), for the per-attribute table."""
     by_metric = {d["metric"]: d for d in table["disparities"]}
     for m in ("error_rate", "accuracy"):
         if m in by_metric:
@@ -291,24 +297,40 @@ def _gaps_sorted(tables: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def _worst_group(tables: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The evaluable group with the lowest accuracy over all attributes (ties: by name)."""
-    best: tuple[float, str, str] | None = None
-    found = None
-    for t in tables:
-        for r in t["rows"]:
-            acc = r["metrics"].get("accuracy", {}).get("value")
-            if r["insufficient"] or acc is None:
-                continue
-            key = (acc, t["name"], r["group"])
-            if best is None or key < best:
-                best = key
-                found = {"attribute": t["name"], "attribute_id": t["id"], **r}
-    return found
+def _headline(
+    metrics_doc: Mapping[str, Any], headline_doc: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The result's one headline (computed by :func:`fairsuite.metrics.headline` when an older
+    document has none): the worst group and the largest gaps the summary and the gate show."""
+    if headline_doc:
+        return dict(headline_doc)
+    from fairsuite.metrics import headline
+
+    return headline(dict(metrics_doc)).to_dict()
+
+
+def _headline_gap(g: Mapping[str, Any] | None, ids: Mapping[str, str]) -> dict[str, Any] | None:
+    if not g:
+        return None
+    metric = str(g.get("metric"))
+    return {
+        "attribute": str(g.get("attribute")),
+        "attribute_id": ids.get(str(g.get("attribute")), ""),
+        "metric": metric,
+        "metric_label": METRIC_LABELS.get(metric, metric),
+        "difference": _metric(g.get("difference")),
+        "worst_group": None if g.get("worst_group") is None else _label(g["worst_group"]),
+        "best_group": None if g.get("best_group") is None else _label(g["best_group"]),
+        "worst_n": g.get("n_worst"),
+        "best_n": g.get("n_best"),
+    }
 
 
 def _metrics_context(
-    metrics_doc: Mapping[str, Any], salt: str, targets: Iterable[str] = ()
+    metrics_doc: Mapping[str, Any],
+    salt: str,
+    targets: Iterable[str] = (),
+    headline_doc: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     from fairsuite.experiments._summary import baseline_warning, interval_text
     from fairsuite.report import _charts
@@ -353,6 +375,20 @@ def _metrics_context(
             }
         )
     per_class = metrics_doc.get("per_class")
+    hl = _headline(metrics_doc, headline_doc)
+    ids = {t["name"]: t["id"] for t in tables}
+    w = hl.get("worst_group")
+    worst = (
+        None
+        if not w
+        else {
+            "attribute": str(w["attribute"]),
+            "attribute_id": ids.get(str(w["attribute"]), ""),
+            "group": _label(w["group"]),
+            "n": w.get("n"),
+            "metrics": {"accuracy": _metric(w.get("value"))},
+        }
+    )
     return {
         "task_type": str(metrics_doc.get("task_type", "")),
         "classes": [str(c) for c in metrics_doc.get("classes") or []],
@@ -375,7 +411,9 @@ def _metrics_context(
         "all_tables": tables,
         "charts": charts,
         "gaps": _gaps_sorted(tables),
-        "worst": _worst_group(tables),
+        "worst": worst,
+        "headline_gaps": [_headline_gap(g, ids) for g in hl.get("gaps") or []],
+        "accuracy_gap": _headline_gap(hl.get("accuracy_gap"), ids),
         "per_class": _per_class(per_class, order, salt, targets) if per_class else None,
     }
 
@@ -579,6 +617,10 @@ def _training(raw: Any) -> dict[str, Any] | None:
         "model",
         "device",
         "precision",
+        "rows_listed",
+        "rows_used",
+        "rows_fit",
+        "rows_val",
         "epochs_run",
         "best_epoch",
         "train_rows",
@@ -589,14 +631,24 @@ def _training(raw: Any) -> dict[str, Any] | None:
         "best_epoch": "best epoch",
         "train_rows": "training rows",
         "val_rows": "validation rows",
+        "rows_listed": "training rows listed",
+        "rows_used": "training rows used (fit + validation)",
+        "rows_fit": "rows fit",
+        "rows_val": "rows for early stopping (validation)",
     }
     fields = []
     for key in preferred + sorted(k for k in raw if k not in preferred and k != "history"):
         if key not in raw or isinstance(raw[key], (Mapping, list)):
             continue
         value = raw[key]
-        text = fmt_count(value) if key.endswith("_rows") else _scalar_text(value)
+        counted = key.endswith("_rows") or key.startswith("rows_")
+        text = fmt_count(value) if counted else _scalar_text(value)
         fields.append((labels.get(key, key.replace("_", " ")), text))
+    for reason, n in sorted((raw.get("excluded") or {}).items()):
+        fields.append((f"training rows excluded: {reason}", fmt_count(n)))
+    for key, value in sorted((raw.get("settings") or {}).items()):
+        if not isinstance(value, (Mapping, list)):
+            fields.append((key.replace("_", " "), _scalar_text(value)))
     history = [h for h in raw.get("history") or [] if isinstance(h, Mapping)]
     cols_pref = ["epoch", "loss", "val_accuracy", "images_per_s"]
     keys = {k for h in history for k in h}
@@ -676,7 +728,7 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
         str(a.get("name")) for a in metrics_doc.get("attributes") or [] if a.get("intersection")
     ]
     targets = [str(t) for t in ds.get("target_attributes") or []]
-    metrics = _metrics_context(metrics_doc, "audit", targets)
+    metrics = _metrics_context(metrics_doc, "audit", targets, result.get("headline"))
     name = str(ds.get("name", "dataset"))
     task = str(ds.get("task", (result.get("config") or {}).get("task", "")))
     checksums = [(name, str(f), str(h)) for f, h in sorted((ds.get("checksums") or {}).items())]
@@ -714,8 +766,12 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "nav": nav,
         "synthetic_names": [name] if ds.get("synthetic") else [],
-        "run_word": "audit",
-        "title": f"Fairness audit: {name}, task {task}",
+        "run_word": "evaluation" if result.get("kind") == "evaluate" else "audit",
+        "title": (
+            f"Fairness evaluation: {name}, truth {task}"
+            if result.get("kind") == "evaluate"
+            else f"Fairness audit: {name}, task {task}"
+        ),
         "dataset": {
             "name": name,
             "kind": str(ds.get("kind", "")),
@@ -728,6 +784,12 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
             "targets": [t for t in targets if t in audited],
             "synthetic": bool(ds.get("synthetic")),
             "root": ds.get("root"),
+            "mismatches": [
+                {"file": str(m.get("file")), "expected": str(m.get("expected")),
+                 "found": str(m.get("found"))}
+                for m in (ds.get("integrity") or {}).get("mismatches") or []
+                if isinstance(m, Mapping)
+            ],
         },
         "metrics": metrics,
         "gate": gate,
@@ -777,8 +839,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
         sorted(cells_raw, key=lambda c: (order[str(c.get("train"))], order[str(c.get("test"))]))
     ):
         train, test = str(c.get("train")), str(c.get("test"))
-        m = _metrics_context(c.get("metrics") or {}, f"cell-{i}", targets)
-        gaps = m["gaps"]
+        m = _metrics_context(c.get("metrics") or {}, f"cell-{i}", targets, c.get("headline"))
         cells.append(
             {
                 "train": train,
@@ -787,7 +848,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
                 "in_domain": train == test,
                 "n": m["n"],
                 "accuracy": m["overall"].get("accuracy", _metric(None)),
-                "gap": gaps[0] if gaps else None,
+                "gap": m["accuracy_gap"],
                 "worst": m["worst"],
                 "metrics": m,
                 "baseline_warning": m["baseline_warning"],
@@ -1042,7 +1103,7 @@ def build_context(result: Mapping[str, Any]) -> dict[str, Any]:
     from fairsuite import __version__
 
     kind = result.get("kind")
-    ctx = _audit_context(result) if kind == "audit" else _compare_context(result)
+    ctx = _audit_context(result) if kind in ("audit", "evaluate") else _compare_context(result)
     ctx["kind"] = kind
     ctx["generator"] = f"fairsuite v{__version__}"
     ctx["css"] = _css()

@@ -23,14 +23,14 @@ _NOT_A_MAPPING = (
     "pass the parsed result.json (json.load) or the dict that audit()/compare() returned"
 )
 _BAD_KIND = (
-    "render_html: result['kind'] is {kind!r}; allowed values are 'audit' and 'compare'. "
-    "Pass a result document written by `fairsuite audit` or `fairsuite compare`"
+    "render_html: result['kind'] is {kind!r}; allowed values are 'audit', 'evaluate' and "
+    "'compare'. Pass a result document written by `fairsuite audit`, `evaluate` or `compare`"
 )
 _BAD_SCHEMA = (
     "render_html: result['schema_version'] is {version!r}; this fairsuite renders schema "
     "version(s) {supported}. Re-run the audit with this fairsuite or upgrade fairsuite"
 )
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
 
 # --------------------------------------------------------------------------- filters
@@ -160,7 +160,7 @@ def _check(result: Any) -> str:
     if not isinstance(result, dict):
         raise InvalidInputError(_NOT_A_MAPPING.format(type=type(result).__name__))
     kind = result.get("kind")
-    if kind not in ("audit", "compare"):
+    if kind not in ("audit", "evaluate", "compare"):
         raise InvalidInputError(_BAD_KIND.format(kind=kind))
     version = result.get("schema_version")
     if version not in SUPPORTED_SCHEMA_VERSIONS:
@@ -176,8 +176,9 @@ def render_html(result: dict[str, Any]) -> str:
     Parameters
     ----------
     result : dict
-        A result document (``schema_version`` 1) as written to ``result.json`` by
-        ``fairsuite audit`` (``kind="audit"``) or ``fairsuite compare`` (``kind="compare"``).
+        A result document (``schema_version`` 1 or 2) as written to ``result.json`` by
+        ``fairsuite audit`` (``kind="audit"``), ``fairsuite evaluate`` (``kind="evaluate"``,
+        the audit layout without training) or ``fairsuite compare`` (``kind="compare"``).
         Unknown extra keys are listed in the page but otherwise ignored. Not modified.
 
     Returns
@@ -196,7 +197,7 @@ def render_html(result: dict[str, Any]) -> str:
 
     kind = _check(result)
     context = build_context(result)
-    return _template(f"{kind}.html").render(**context)
+    return _template("compare.html" if kind == "compare" else "audit.html").render(**context)
 
 
 def write_report(result: dict[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from fairsuite.cli import cli
 from fairsuite.exceptions import ExitCode, InvalidInputError
 from fairsuite.experiments import AuditSpec, run_audit
-from fairsuite.experiments._audit import _OUT_EXISTS, _UNKNOWN_SENSITIVE
+from fairsuite.experiments._audit import _OUT_EXISTS
+from fairsuite.experiments._run import _UNKNOWN_SENSITIVE
 
 
 def _attr(metrics: dict[str, Any], name: str) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def test_default_audit_writes_result_report_and_model(synth_run: tuple[Any, Path
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)  # exactly one JSON document on stdout
     assert document == json.loads((out / "result.json").read_text())
-    assert document["schema_version"] == 1 and document["kind"] == "audit"
+    assert document["schema_version"] == 2 and document["kind"] == "audit"
     assert document["dataset"]["name"] == "synthfaces" and document["dataset"]["synthetic"]
     assert (out / "report.html").stat().st_size > 10_000
     assert any((out / "model").iterdir())
@@ -68,8 +69,10 @@ def test_default_audit_recovers_the_planted_disparity(synth_run: tuple[Any, Path
 def test_rerun_into_same_out_with_other_config_needs_force(synth_run: tuple[Any, Path]) -> None:
     out = synth_run[1]
     old = json.loads((out / "result.json").read_text())["config_hash"]
+    from fairsuite.experiments._run import resolve
+
     spec = AuditSpec(dataset="synthfaces", epochs=1, n_boot=0)
-    new = spec.config_hash(model="small_cnn", device="cpu", image_size=64, epochs=1)
+    new = spec.config_hash(**resolve(spec, "image").to_dict())
     msg = _OUT_EXISTS.format(path=out, old=old[:12], new=new[:12])
     with pytest.raises(InvalidInputError, match=re.escape(msg)):
         run_audit(spec, out_dir=out, progress=False)

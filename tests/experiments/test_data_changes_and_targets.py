@@ -17,7 +17,7 @@ from fairsuite.cli import cli
 from fairsuite.cli._common import run_cli
 from fairsuite.exceptions import DataChangeWarning
 from fairsuite.experiments import AuditSpec, format_audit_summary, run_audit
-from fairsuite.experiments._audit import target_attributes
+from fairsuite.experiments._run import target_attributes
 from fairsuite.experiments._summary import TARGET_REASON, baseline_warning, interval_text
 from fairsuite.report import render_html
 from fairsuite.report._context import build_context
@@ -114,9 +114,10 @@ def test_rows_dropped_by_allow_missing_are_announced_and_recorded(data_root: Pat
     assert f"(first: {', '.join(first)})" in message
     assert ds.report.changes == (message,)
     # the record travels into the result document and the report
-    from fairsuite.experiments._audit import dataset_record
+    from fairsuite.experiments._run import Loaded, dataset_record
 
-    record = json.loads(json.dumps(dataset_record(ds, {})))
+    loaded = Loaded(ds, ("race",), (), {"status": "ok", "checked": [], "mismatches": []})
+    record = json.loads(json.dumps(dataset_record(loaded, ds).to_dict()))
     assert record["load_report"]["changes"] == [message]
 
 

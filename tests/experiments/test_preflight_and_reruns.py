@@ -77,7 +77,9 @@ def test_audit_twice_into_the_same_out_exits_0_and_replaces(tmp_path: Path) -> N
     assert "marker" not in json.loads((out / "result.json").read_text())
     assert (out / "model" / "config.json").is_file()
     assert not (out / "model" / "stale.txt").exists()  # the model folder was swapped whole
-    assert sorted(p.name for p in out.iterdir()) == ["model", "report.html", "result.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "model", "predictions.parquet", "report.html", "result.json"
+    ]
 
 
 def test_force_replaces_another_configuration(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fairsuite.exceptions import ExitCode, GateConfigError, InvalidInputError
+from fairsuite.exceptions import ExitCode, InvalidInputError, SpecError
 from fairsuite.experiments import AuditSpec, load_spec
 from fairsuite.experiments._spec import _UNKNOWN_KEY, load_compare_spec
 
@@ -33,7 +33,7 @@ def test_unknown_key_names_key_and_allowed(tmp_path: Path) -> None:
     path.write_text("dataset: adult\nepoch: 3\n")
     allowed = ", ".join(AuditSpec.__dataclass_fields__)
     msg = _UNKNOWN_KEY.format(source=str(path), key="epoch", allowed=allowed)
-    with pytest.raises(GateConfigError, match=re.escape(msg)) as info:
+    with pytest.raises(SpecError, match=re.escape(msg)) as info:
         load_spec(path)
     assert info.value.exit_code == ExitCode.USAGE
 
@@ -49,7 +49,7 @@ def test_unknown_key_names_key_and_allowed(tmp_path: Path) -> None:
     ],
 )
 def test_bad_values_name_key_allowed_and_value(key: str, value: object, needle: str) -> None:
-    with pytest.raises(GateConfigError, match=re.escape(needle)):
+    with pytest.raises(SpecError, match=re.escape(needle)):
         AuditSpec.from_dict({"dataset": "adult", key: value})
 
 
@@ -69,7 +69,7 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
 def test_replace_ignores_none_and_validates() -> None:
     spec = AuditSpec(dataset="adult")
     assert spec.replace(epochs=None, seed=3).seed == 3
-    with pytest.raises(GateConfigError, match="'min_group_size' must be an integer >= 1"):
+    with pytest.raises(SpecError, match="'min_group_size' must be an integer >= 1"):
         spec.replace(min_group_size=0)
 
 
@@ -91,20 +91,51 @@ def test_relative_csv_path_resolves_against_the_spec(tmp_path: Path) -> None:
 
 
 def test_cpu_defaults_are_small_and_quick() -> None:
-    from fairsuite.experiments import resolve_run_settings
+    from fairsuite.experiments._run import resolve
 
-    image = resolve_run_settings(AuditSpec(device="cpu"), "image")
-    assert image == {"model": "small_cnn", "device": "cpu", "image_size": 64, "epochs": 6}
-    table = resolve_run_settings(AuditSpec(dataset="adult", device="cpu"), "tabular")
-    assert table == {"model": "hgb", "device": "cpu"}
+    image = resolve(AuditSpec(device="cpu"), "image").to_dict()
+    assert image["model"] == "small_cnn" and image["device"] == "cpu"
+    assert (image["image_size"], image["epochs"], image["batch_size"]) == (64, 6, 128)
+    table = resolve(AuditSpec(dataset="adult", device="cpu"), "tabular").to_dict()
+    assert table == {"kind": "tabular", "model": "hgb", "device": "cpu", "precision": "fp64",
+                     "pretrained": False}
 
 
 def test_model_must_fit_the_data_kind() -> None:
-    from fairsuite.experiments import resolve_run_settings
-    from fairsuite.experiments._audit import _MODEL_KIND
+    from fairsuite.experiments._run import resolve
+    from fairsuite.train._fit import MODEL_INVALID
 
-    msg = _MODEL_KIND.format(
-        model="logreg", kind="image", allowed="small_cnn, resnet18, resnet34, resnet50"
+    msg = MODEL_INVALID.format(
+        model="logreg",
+        kind="image",
+        name="(any)",
+        allowed="auto, small_cnn, resnet18, resnet34, resnet50",
     )
     with pytest.raises(InvalidInputError, match=re.escape(msg)):
-        resolve_run_settings(AuditSpec(model="logreg", device="cpu"), "image")
+        resolve(AuditSpec(model="logreg", device="cpu"), "image")
+
+
+def test_every_spec_field_is_a_flag_a_yaml_key_and_a_keyword() -> None:
+    """One source: each RunSpec field with a flag appears in `audit --help` under its name,
+    is accepted as a YAML key and as a library keyword."""
+    from click.testing import CliRunner
+
+    from fairsuite.cli import cli
+    from fairsuite.experiments._spec import spec_fields
+
+    help_text = CliRunner().invoke(cli, ["audit", "--help"]).output
+    for name, opt, default in spec_fields():
+        if opt.cli:
+            assert "--" + name.replace("_", "-") in help_text, name
+        assert AuditSpec.from_dict({name: default}).to_dict()[name] == (
+            list(default) if isinstance(default, tuple) else default
+        )
+
+
+def test_spec_errors_are_usage_errors_not_gate_errors() -> None:
+    from fairsuite.exceptions import GateConfigError
+
+    with pytest.raises(SpecError) as info:
+        AuditSpec.from_dict({"epochs": "many"})
+    assert not isinstance(info.value, GateConfigError)
+    assert info.value.exit_code == ExitCode.USAGE

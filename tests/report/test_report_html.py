@@ -456,8 +456,8 @@ def test_formatting_filters() -> None:
         ([], _render._NOT_A_MAPPING.format(type="list")),
         ({"schema_version": 1, "kind": "sweep"}, _render._BAD_KIND.format(kind="sweep")),
         (
-            {"schema_version": 2, "kind": "audit"},
-            _render._BAD_SCHEMA.format(version=2, supported=[1]),
+            {"schema_version": 3, "kind": "audit"},
+            _render._BAD_SCHEMA.format(version=3, supported=[1, 2]),
         ),
     ],
 )
