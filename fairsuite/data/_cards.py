@@ -10,7 +10,19 @@ from typing import Any, Literal
 
 from fairsuite.exceptions import InvalidInputError
 
-__all__ = ["CardFile", "AttributeMap", "TaskSpec", "DatasetCard", "get_card", "list_datasets"]
+__all__ = [
+    "CardFile",
+    "AttributeMap",
+    "TaskSpec",
+    "RowFilter",
+    "DatasetCard",
+    "get_card",
+    "list_datasets",
+]
+
+#: Loader formats a card may name (``fairsuite.data._loaders.FORMATS`` maps them to loaders).
+FORMATS = ("fairface_csv", "utkface_filenames", "uci_adult", "table_csv", "synthetic")
+_FILTER_OPS = ("between", "not_equal", "not_in")
 
 _UNKNOWN_DATASET = (
     "unknown dataset {name!r}: known datasets are {known}; for your own CSV or Parquet file "
@@ -28,6 +40,7 @@ _REQUIRED = (
     "name",
     "title",
     "kind",
+    "format",
     "description",
     "get_data",
     "license",
@@ -96,6 +109,17 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """A row filter a loader applies (rows failing it are dropped and counted under ``reason``):
+    ``op`` is ``between`` (``value`` = [low, high], inclusive), ``not_equal`` or ``not_in``."""
+
+    column: str
+    op: str
+    value: Any
+    reason: str
+
+
+@dataclass(frozen=True)
 class DatasetCard:
     """A parsed, validated dataset card (``datasets/<name>.yaml``).
 
@@ -109,6 +133,7 @@ class DatasetCard:
     name: str
     title: str
     kind: Literal["image", "tabular"]
+    format: str
     description: str
     get_data: str
     license: str
@@ -126,6 +151,9 @@ class DatasetCard:
     homepage: str | None = None
     license_note: str | None = None
     synthetic: bool = False
+    stratify: tuple[str, ...] = ()
+    filters: tuple[RowFilter, ...] = ()
+    id_column: str | None = None
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -159,6 +187,19 @@ class DatasetCard:
 
         if data["kind"] not in ("image", "tabular"):
             raise bad("kind", data["kind"], ["image", "tabular"])
+        if data["format"] not in FORMATS:
+            raise bad("format", data["format"], list(FORMATS))
+        filters = []
+        for i, f in enumerate(data.get("filters") or []):
+            ops = [op for op in _FILTER_OPS if isinstance(f, dict) and op in f]
+            if not isinstance(f, dict) or "column" not in f or len(ops) != 1 or "reason" not in f:
+                raise bad(
+                    f"filters[{i}]", f, f"a mapping with column, reason and one of {_FILTER_OPS}"
+                )
+            value = f[ops[0]]
+            if ops[0] == "between" and (not isinstance(value, list) or len(value) != 2):
+                raise bad(f"filters[{i}].between", value, "[low, high]")
+            filters.append(RowFilter(str(f["column"]), ops[0], value, str(f["reason"])))
         files = []
         for i, f in enumerate(data["files"] or []):
             if not isinstance(f, dict) or "path" not in f or "role" not in f:
@@ -210,10 +251,15 @@ class DatasetCard:
         for s in audit_sensitive:
             if s not in sensitive:
                 raise bad("audit_sensitive", s, list(sensitive))
+        stratify = tuple(str(s) for s in data.get("stratify") or ())
+        for s in stratify:
+            if s not in taxonomy:
+                raise bad("stratify", s, sorted(taxonomy))
         return cls(
             name=str(data["name"]),
             title=str(data["title"]),
             kind=data["kind"],
+            format=str(data["format"]),
             description=str(data["description"]).strip(),
             get_data=str(data["get_data"]).strip(),
             license=str(data["license"]),
@@ -231,6 +277,9 @@ class DatasetCard:
             homepage=data.get("homepage"),
             license_note=data.get("license_note"),
             synthetic=bool(data.get("synthetic", False)),
+            stratify=stratify,
+            filters=tuple(filters),
+            id_column=data.get("id_column"),
             source=source,
             raw=dict(data),
         )

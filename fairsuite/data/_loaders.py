@@ -6,7 +6,8 @@ import dataclasses
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from fairsuite._paths import resolve_data_dir
 from fairsuite.data import _checks as ck
-from fairsuite.data._cards import DatasetCard, get_card
+from fairsuite.data._cards import DatasetCard, RowFilter, get_card
 from fairsuite.data._dataset import Dataset, LoadReport
 from fairsuite.exceptions import (
     DataChangeWarning,
@@ -257,21 +258,11 @@ def _resolve_images(
     return table[keep]
 
 
-def _load_fairface(
-    card: DatasetCard,
-    root: Path,
-    *,
-    task: str | None,
-    allow_missing: bool,
-    require_images: bool,
-    random_state: int,
-    test_size: float,
-) -> Dataset:
+def _load_fairface(card: DatasetCard, request: LoadRequest) -> Dataset:
     import pandas as pd
 
-    del random_state, test_size  # FairFace has an official split
-    spec = _task(card, task)
-    folder = ck.dataset_folder(card, root)
+    spec = _task(card, request.task)  # FairFace has an official split
+    folder = ck.dataset_folder(card, request.root())
     frames: list[pd.DataFrame] = []
     checksums: dict[str, str] = {}
     notes: list[str] = []
@@ -316,8 +307,8 @@ def _load_fairface(
         table,
         rel,
         present_mask,
-        allow_missing=allow_missing,
-        require_images=require_images,
+        allow_missing=request.allow_missing,
+        require_images=request.require_images,
         dropped=dropped,
         examples=examples,
         by_split=by_split,
@@ -325,7 +316,7 @@ def _load_fairface(
     table = table.drop(columns="_file")
     changes: list[str] = []
     if dropped:
-        how = " (--allow-missing)" if allow_missing else ""
+        how = " (--allow-missing)" if request.allow_missing else ""
         announce(changes, describe_drops(card.name, n_read, dropped, examples, how=how))
     report = LoadReport(
         rows_read=n_read,
@@ -341,20 +332,11 @@ def _load_fairface(
     return _finish(card, table, task=spec, root=folder, report=report, checksums=checksums)
 
 
-def _load_utkface(
-    card: DatasetCard,
-    root: Path,
-    *,
-    task: str | None,
-    allow_missing: bool,
-    require_images: bool,
-    random_state: int,
-    test_size: float,
-) -> Dataset:
+def _load_utkface(card: DatasetCard, request: LoadRequest) -> Dataset:
     import pandas as pd
 
-    spec = _task(card, task)
-    folder = ck.dataset_folder(card, root)
+    spec = _task(card, request.task)
+    folder = ck.dataset_folder(card, request.root())
     image_dir = ck.required_file(card, folder, "UTKFace")
     with os.scandir(image_dir) as it:
         names = sorted(e.name for e in it if e.is_file())
@@ -397,8 +379,7 @@ def _load_utkface(
     table["native_datetime"] = native["datetime"].to_numpy()
     table["path"] = [str(image_dir / n) for n in native["file"]]
     table["y"] = _encode_y(table[spec.column], spec.classes, path=image_dir, column=spec.column)
-    strata = table["race"] + "|" + table["gender"] + "|" + table["y"].astype(str)
-    table["split"] = ck.stratified_split(strata, test_size=test_size, random_state=random_state)
+    table["split"] = _stratified_split(card, table, request)
     present_mask = np.ones(len(table), dtype=bool)
     rel = native["file"]
     n_kept_names = len(table)
@@ -409,15 +390,19 @@ def _load_utkface(
         table,
         rel,
         present_mask,
-        allow_missing=allow_missing,
-        require_images=require_images,
+        allow_missing=request.allow_missing,
+        require_images=request.require_images,
         dropped=dropped,
         examples=examples,
         by_split=by_split,
     )
     changes: list[str] = []
     if dropped:
-        how = " (--allow-missing)" if allow_missing and "not a valid image" in dropped else ""
+        how = (
+            " (--allow-missing)"
+            if request.allow_missing and "not a valid image" in dropped
+            else ""
+        )
         announce(changes, describe_drops(card.name, len(names), dropped, examples, how=how))
     report = LoadReport(
         rows_read=len(names),
@@ -453,21 +438,11 @@ def _read_adult_file(path: Path, card: DatasetCard) -> pd.DataFrame:
     return df
 
 
-def _load_adult(
-    card: DatasetCard,
-    root: Path,
-    *,
-    task: str | None,
-    allow_missing: bool,
-    require_images: bool,
-    random_state: int,
-    test_size: float,
-) -> Dataset:
+def _load_adult(card: DatasetCard, request: LoadRequest) -> Dataset:
     import pandas as pd
 
-    del allow_missing, require_images, random_state, test_size  # official split, no images
-    spec = _task(card, task)
-    folder = ck.dataset_folder(card, root)
+    spec = _task(card, request.task)  # official split, no images
+    folder = ck.dataset_folder(card, request.root())
     missing_value = str(card.raw.get("missing_value", "?"))
     missing_category = str(card.raw.get("missing_category", "Unknown"))
     frames: list[pd.DataFrame] = []
@@ -532,22 +507,38 @@ def _check_lines(
         )
 
 
-def _load_compas(
-    card: DatasetCard,
-    root: Path,
-    *,
-    task: str | None,
-    allow_missing: bool,
-    require_images: bool,
-    random_state: int,
-    test_size: float,
-) -> Dataset:
+def _stratified_split(card: DatasetCard, table: pd.DataFrame, request: LoadRequest) -> Any:
+    """The seeded split of a dataset without an official one, stratified by the card's
+    ``stratify`` attributes x label."""
+    strata = table["y"].astype(str)
+    for col in reversed(card.stratify):
+        strata = table[col].astype(str) + "|" + strata
+    return ck.stratified_split(
+        strata, test_size=request.test_size, random_state=request.random_state
+    )
+
+
+def _keep_mask(df: pd.DataFrame, rule: RowFilter) -> Any:
+    col = df[rule.column]
+    if rule.op == "between":
+        low, high = rule.value
+        return col.between(low, high)
+    if rule.op == "not_equal":
+        return col != rule.value
+    if rule.op == "not_in":
+        return ~col.isin(list(rule.value))
+    raise AssertionError(rule.op)  # pragma: no cover - the card parser allows only these
+
+
+def _load_table_csv(card: DatasetCard, request: LoadRequest) -> Dataset:
+    """A dataset that is one CSV table (COMPAS): every dataset-specific choice -- the numeric
+    columns (``native_schema`` type integer), the row filters, the id column, the features,
+    the split's strata -- comes from the card."""
     import pandas as pd
 
-    del allow_missing, require_images
-    spec = _task(card, task)
-    folder = ck.dataset_folder(card, root)
-    rel = card.files[0].path
+    spec = _task(card, request.task)
+    folder = ck.dataset_folder(card, request.root())
+    rel = next(f.path for f in card.files if f.role == "table")
     path = ck.required_file(card, folder, rel)
     try:
         df = pd.read_csv(path, keep_default_na=False, dtype=str)
@@ -558,16 +549,12 @@ def _load_compas(
         raise InvalidInputError(ck.EMPTY_FILE.format(path=path))
     n_read = len(df)
     df.index = pd.RangeIndex(2, n_read + 2)  # file line numbers
-    for col in (
-        "days_b_screening_arrest",
-        "is_recid",
-        "two_year_recid",
-        "age",
-        "juv_fel_count",
-        "juv_misd_count",
-        "juv_other_count",
-        "priors_count",
-    ):
+    numeric = [
+        col
+        for col, sch in card.native_schema.items()
+        if isinstance(sch, dict) and sch.get("type") == "integer"
+    ]
+    for col in numeric:
         nums = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
         bad = nums.isna() & (df[col] != "")
         if bad.any():
@@ -577,50 +564,82 @@ def _load_compas(
             )
         df[col] = nums
     dropped: dict[str, int] = {}
-    filters = (
-        (
-            "days_b_screening_arrest not within 30 days (ProPublica filter)",
-            df["days_b_screening_arrest"].between(-30, 30),
-        ),
-        ("is_recid == -1 (ProPublica filter)", df["is_recid"] != -1),
-        ("c_charge_degree == 'O' (ProPublica filter)", df["c_charge_degree"] != "O"),
-        ("score_text == 'N/A' (ProPublica filter)", ~df["score_text"].isin(["N/A", ""])),
-    )
     keep = np.ones(n_read, dtype=bool)
-    for reason, mask in filters:
-        newly = keep & ~mask.to_numpy()
+    for rule in card.filters:
+        mask = _keep_mask(df, rule).to_numpy()
+        newly = keep & ~mask
         if newly.any():
-            dropped[reason] = int(newly.sum())
-        keep &= mask.to_numpy()
+            dropped[rule.reason] = int(newly.sum())
+        keep &= mask
     df = df[keep]
     lines = df.index.to_numpy()
     for col, sch in card.native_schema.items():
         if isinstance(sch, dict) and "values" in sch and col != spec.column:
             _check_lines(path, df[col], sch["values"], col, lines)
-    df["two_year_recid"] = df["two_year_recid"].astype("Int64").astype(str)
     _check_lines(path, df[spec.column], spec.classes, spec.column, lines)
-    table = pd.DataFrame({"row_id": df["id"].to_numpy() if "id" in df else lines.astype(str)})
+    ids = df[card.id_column] if card.id_column and card.id_column in df else lines.astype(str)
+    table = pd.DataFrame({"row_id": np.asarray(ids)})
     _add_harmonised(table, card, df.reset_index(drop=True), path=path)
     for col in card.features:
         vals = df[col]
-        table[col] = (
-            vals.astype(np.int64).to_numpy() if col != "c_charge_degree" else vals.to_numpy()
-        )
-    table["native_two_year_recid"] = df["two_year_recid"].to_numpy()
+        table[col] = vals.astype(np.int64).to_numpy() if col in numeric else vals.to_numpy()
+    table[f"native_{spec.column}"] = df[spec.column].to_numpy()
     table["y"] = _encode_y(df[spec.column], spec.classes, path=path, column=spec.column)
-    strata = table["race"] + "|" + table["gender"] + "|" + table["y"].astype(str)
-    table["split"] = ck.stratified_split(strata, test_size=test_size, random_state=random_state)
+    table["split"] = _stratified_split(card, table, request)
     notes: list[str] = []
     checksums = {rel: ck.verify_checksum(card, rel, path, notes)}
     report = LoadReport(rows_read=n_read, rows_kept=len(table), dropped=dropped, notes=tuple(notes))
     return _finish(card, table, task=spec, root=folder, report=report, checksums=checksums)
 
 
-_LOADERS = {
-    "fairface": _load_fairface,
-    "utkface": _load_utkface,
-    "adult": _load_adult,
-    "compas": _load_compas,
+def _load_synthetic(card: DatasetCard, request: LoadRequest) -> Dataset:
+    """The embedded synthetic face set, generated (and cached) on first use."""
+    from fairsuite.data._synthfaces import make_synthfaces
+
+    _task(card, request.task)
+    allowed = {"n", "image_size", "proportions", "difficulty", "cache_dir"}
+    unknown = sorted(set(request.options) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            _UNKNOWN_OPTION.format(name=card.name, options=unknown, allowed=sorted(allowed))
+        )
+    dataset = make_synthfaces(
+        random_state=request.random_state, test_size=request.test_size, **request.options
+    )
+    if not request.require_images:  # same contract as the other image sets: all present
+        dataset = dataclasses.replace(dataset, table=dataset.table.assign(image_present=True))
+    return dataset
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What a caller asks of a loader; each loader reads the fields that apply to its format.
+
+    ``root()`` resolves the data root (``data_dir``, else ``$FAIRSUITE_DATA``, else the user
+    data dir) only when a loader reads files.
+    """
+
+    data_dir: str | os.PathLike[str] | None = None
+    task: str | None = None
+    allow_missing: bool = False
+    require_images: bool = True
+    random_state: int = 0
+    test_size: float = 0.2
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def root(self) -> Path:
+        return resolve_data_dir(self.data_dir)
+
+
+Loader = Callable[[DatasetCard, LoadRequest], Dataset]
+
+#: The loader of each card ``format``: every loader takes ``(card, request)``.
+FORMATS: dict[str, Loader] = {
+    "fairface_csv": _load_fairface,
+    "utkface_filenames": _load_utkface,
+    "uci_adult": _load_adult,
+    "table_csv": _load_table_csv,
+    "synthetic": _load_synthetic,
 }
 
 
@@ -675,37 +694,24 @@ def load_dataset(
     DatasetIntegrityError
         Image files that are not images or are truncated (checked cheaply from their bytes).
     """
-    if name == "synthfaces":
-        from fairsuite.data._synthfaces import make_synthfaces
-
-        if task not in (None, "gender"):
-            raise InvalidInputError(_UNKNOWN_TASK.format(name=name, task=task, allowed=["gender"]))
-        allowed = {"n", "image_size", "proportions", "difficulty", "cache_dir"}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            raise InvalidInputError(
-                _UNKNOWN_OPTION.format(name=name, options=unknown, allowed=sorted(allowed))
-            )
-        dataset = make_synthfaces(random_state=random_state, test_size=test_size, **options)
-        if not require_images:  # same contract as the other image sets: all generated, present
-            table = dataset.table.assign(image_present=True)
-            dataset = dataclasses.replace(dataset, table=table)
-        return dataset
     card = get_card(name)
-    if options:
+    loader = FORMATS.get(card.format)
+    if loader is None:  # pragma: no cover - the card parser checks the format
+        raise InvalidInputError(f"dataset card {name!r}: unknown format {card.format!r}")
+    if options and card.format != "synthetic":
         raise InvalidInputError(
             _UNKNOWN_OPTION.format(name=name, options=sorted(options), allowed=[])
         )
-    root = resolve_data_dir(data_dir)
-    return _LOADERS[name](
-        card,
-        root,
+    request = LoadRequest(
+        data_dir=data_dir,
         task=task,
         allow_missing=allow_missing,
         require_images=require_images,
         random_state=random_state,
         test_size=test_size,
+        options=dict(options),
     )
+    return loader(card, request)
 
 
 def _read_any(path: Path) -> pd.DataFrame:

@@ -70,3 +70,35 @@ def test_card_validation(tmp_path: Path) -> None:
     msg = _CARD_BAD_VALUE.format(path=path, key="default_task", value="age", allowed=["income"])
     with pytest.raises(InvalidInputError, match=re.escape(msg)):
         DatasetCard.from_yaml(path)
+
+
+def test_every_card_names_its_loader_format_and_loading_dispatches_on_it() -> None:
+    """Loaders sit behind one protocol chosen by the card: no name-keyed special cases."""
+    import inspect
+
+    from fairsuite.data import _loaders
+
+    for name in list_datasets():
+        card = get_card(name)
+        assert card.format in _loaders.FORMATS, name
+        loader = _loaders.FORMATS[card.format]
+        assert list(inspect.signature(loader).parameters) == ["card", "request"], name
+    source = inspect.getsource(_loaders.load_dataset)
+    for name in list_datasets():
+        assert f'"{name}"' not in source
+
+
+def test_compas_filters_live_in_the_card() -> None:
+    card = get_card("compas")
+    assert [f.op for f in card.filters] == ["between", "not_equal", "not_equal", "not_in"]
+    assert card.filters[0].value == [-30, 30] and card.stratify == ("race", "gender")
+    assert card.id_column == "id"
+
+
+def test_bad_card_format_and_filter_are_named() -> None:
+    raw = dict(get_card("compas").raw)
+    with pytest.raises(InvalidInputError, match="key 'format' is 'xml'"):
+        DatasetCard.from_dict({**raw, "format": "xml"}, source="c.yaml")
+    bad = {**raw, "filters": [{"column": "age", "reason": "r"}]}
+    with pytest.raises(InvalidInputError, match=r"key 'filters\[0\]'"):
+        DatasetCard.from_dict(bad, source="c.yaml")
