@@ -23,7 +23,6 @@ __all__ = [
     "dataset_options",
     "spec_options",
     "spec_changes",
-    "load_from_options",
     "add_debug_option",
 ]
 
@@ -254,32 +253,3 @@ def dataset_options(f: F) -> F:
     return spec_options(
         only=("data_dir", "allow_missing", "target", "sensitive", "positive_label")
     )(f)
-
-
-def load_from_options(
-    source: str,
-    *,
-    data_dir: str | None,
-    allow_missing: bool,
-    target: str | None,
-    sensitive: tuple[str, ...],
-    positive_label: str | None,
-    seed: int = 0,
-    require_images: bool = True,
-) -> Any:
-    """:func:`fairsuite.data.load` from :func:`dataset_options` values, for commands that
-    describe a whole dataset (which is why a named dataset refuses ``--sensitive``)."""
-    from fairsuite.data import is_table_path, load
-
-    if not is_table_path(source) and (sensitive or positive_label is not None):
-        raise click.UsageError(_NAMED_NO_CSV_OPTIONS.format(name=source))
-    return load(
-        source,
-        data_dir=data_dir,
-        target=target,
-        sensitive=sensitive,
-        positive_label=positive_label,
-        allow_missing=allow_missing,
-        require_images=require_images,
-        seed=seed,
-    )

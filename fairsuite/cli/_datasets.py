@@ -7,13 +7,13 @@ from typing import Any
 import click
 
 from fairsuite.cli._common import (
+    _NAMED_NO_CSV_OPTIONS,
     CONTEXT_SETTINGS,
     EXIT_CODES_HELP,
     data_dir_option,
     dataset_options,
     echo_err,
     json_option,
-    load_from_options,
     seed_option,
 )
 from fairsuite.exceptions import ExitCode
@@ -165,38 +165,32 @@ def info_command(
         fairsuite datasets info people.csv --target hired --sensitive sex --sensitive race
     """
     from fairsuite._io import dumps_json
-    from fairsuite.data import composition
+    from fairsuite.data import dataset_info, is_table_path
 
+    if not is_table_path(source) and (sensitive or positive_label is not None):
+        raise click.UsageError(_NAMED_NO_CSV_OPTIONS.format(name=source))
     echo_err(f"loading {source} ...")
-    dataset = load_from_options(
+    info = dataset_info(
         source,
         data_dir=data_dir,
-        allow_missing=allow_missing,
         target=target,
         sensitive=sensitive,
         positive_label=positive_label,
+        allow_missing=allow_missing,
         seed=seed,
-        require_images=False,
     )
-    report = dataset.report
-    if report is not None:
-        for reason, n in report.dropped.items():
-            first = ", ".join(report.examples.get(reason, []))
-            echo_err(f"dropped {n:,} rows: {reason}" + (f" (first: {first})" if first else ""))
-        for reason, n in report.recoded.items():
-            echo_err(f"recoded {n:,} values: {reason}")
-        for note in report.notes:
-            echo_err(f"note: {note}")
-    comp = composition(dataset)
-    if comp["images"] is not None:
-        # Present means "the file exists": nothing was decoded (verify --deep does that).
-        comp["images"] = {**comp["images"], "decoded": False}
+    report = info.get("load_report") or {}
+    for reason, n in (report.get("dropped") or {}).items():
+        first = ", ".join((report.get("examples") or {}).get(reason, []))
+        echo_err(f"dropped {n:,} rows: {reason}" + (f" (first: {first})" if first else ""))
+    for reason, n in (report.get("recoded") or {}).items():
+        echo_err(f"recoded {n:,} values: {reason}")
+    for note in report.get("notes") or []:
+        echo_err(f"note: {note}")
     if as_json:
-        comp["load_report"] = report.to_dict() if report is not None else None
-        comp["checksums"] = dict(dataset.checksums)
-        click.echo(dumps_json(comp))
+        click.echo(dumps_json(info))
     else:
-        click.echo(_render(comp))
+        click.echo(_render(info))
 
 
 def _known_name(name: str) -> Any:
