@@ -829,96 +829,72 @@ def _check_int(value: Any, message: str) -> int:
         raise InvalidInputError(message.format(value=value))
     return int(value)
 
+# ----------------------------------------------------------------------------------------------
+# the steps of evaluate
+# ----------------------------------------------------------------------------------------------
 
-def evaluate(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    y_score: Any = None,
-    sample_weight: Any = None,
-    metrics: Sequence[str] | None = None,
-    intersections: bool = True,
-    n_boot: int = 1000,
-    ci: float = 0.95,
-    min_group_size: int = 30,
-    random_state: int = 0,
-    classes: Sequence[Any] | None = None,
-    pos_label: Any = None,
-    target_attributes: Sequence[str] = (),
-) -> FairnessResult:
-    """Per-group and intersectional metrics, disparities and tests, with confidence intervals.
 
-    For every sensitive attribute, and for the intersection of all of them, each group gets its
-    size ``n`` and every metric (see ``METRIC_DEFINITIONS``) with a continuity-corrected Wilson
-    score interval (AUC: a stratified bootstrap; see the module docstring and
-    ``FairnessResult.interval_method``). Disparities between groups (``max - min``,
-    ``min / max``, the worst group) and the fairness summaries (demographic parity
-    difference/ratio, equalized odds difference, equal opportunity difference, as fairlearn
-    defines them) get simultaneous intervals that cover the true gap, 0 included, at the
-    nominal level or above.
+@dataclass
+class _Inputs:
+    """The encoded inputs: labels as codes, weights, scores, attributes, what is reported."""
 
-    How to read the values: rates are in [0, 1]; a difference of 0 (ratio of 1) means all
-    compared groups are equal. ``METRIC_DIRECTIONS`` says which way is worse for each metric.
-    An undefined rate (for example TPR of a group without positives) is NaN with a ``reason``,
-    never 0. Groups with fewer than ``min_group_size`` rows keep their numbers and are flagged
-    ``insufficient``; they are left out of disparities and tests (a ``SmallGroupWarning`` says
-    so). Intersections with no rows are listed in ``empty_groups``. No row is ever dropped.
+    n: int
+    attrs: list[_Attribute]
+    w: np.ndarray | None
+    score: np.ndarray | None
+    cls: list[Any]
+    multiclass: bool
+    C: int
+    positive: Any
+    yt_i: np.ndarray
+    yp_i: np.ndarray
+    pos_text: str
+    metrics: list[str]
+    reported_top: list[str]
+    reported_ovr: list[str]
+    want_auc: bool
+    targets: set[str]
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n,)
-        True and predicted labels (any sortable labels; binary or multiclass).
-    sensitive_features : DataFrame, dict name -> array-like, Series, or array-like
-        One or more sensitive attributes, one value per row. Missing values are an error.
-        Unused categories of a categorical column are listed as empty groups.
-    y_score : array-like of shape (n,), optional
-        Score of the positive label (binary only); enables ``"auc"``.
-    sample_weight : array-like of shape (n,), optional
-        Non-negative row weights; every metric and test is weighted. ``n`` stays a row count.
-    metrics : sequence of str, optional
-        Subset of ``BINARY_METRICS``; default all (``"auc"`` only when ``y_score`` is given).
-        Multiclass targets report accuracy and error rate per group and the other metrics
-        one-vs-rest per class under ``per_class``.
-    intersections : bool, default True
-        Also evaluate the intersection of all attributes (when there are at least two).
-    n_boot : int, default 1000
-        Bootstrap replicates for the AUC intervals (rates need none); 0 gives AUC a
-        conservative closed-form interval instead.
-    ci : float, default 0.95
-        Nominal coverage of the intervals; the tests use ``alpha = 1 - ci``.
-    min_group_size : int, default 30
-    random_state : int, default 0
-        Seed: the same seed gives the same result.
-    classes : sequence, optional
-        The labels in order; default the sorted labels found in ``y_true`` and ``y_pred``.
-    pos_label : optional
-        Positive label of a binary target; default the last class (1 for {0, 1}).
-    target_attributes : sequence of str, default ()
-        Sensitive attributes that are the target (or a function of it), e.g. ``("gender",)``
-        when predicting gender. For them, and every intersection including them, only accuracy
-        and error rate are computed; the other metrics and the summaries are NaN with
-        ``reason == TARGET_REASON``, never a disparity.
 
-    Returns
-    -------
-    FairnessResult
+@dataclass
+class _Strata:
+    """Rows coded by their finest intersection (stratum), and the views that sum strata."""
 
-    Raises
-    ------
-    InvalidInputError
-        Empty input, length mismatch, unknown metric, ``ci`` outside (0, 1), missing values,
-        negative or non-finite weights or scores, labels outside ``classes``, a
-        ``target_attributes`` name that is not a sensitive attribute.
+    stratum: np.ndarray
+    S: int
+    views: list[_View]
+    overall: _View
 
-    Examples
-    --------
-    >>> r = evaluate([0, 1, 1, 0], [0, 1, 0, 0], sensitive_features=["a", "a", "b", "b"],
-    ...              n_boot=0, min_group_size=1)
-    >>> [(g.group, g.metrics["tpr"].value) for g in r.attributes[0].groups]
-    [('a', 1.0), ('b', 0.0)]
-    """
-    # ---- options first (cheap), then data ----
+
+@dataclass
+class _Counts:
+    """Confusion matrices per stratum, of weights and of squared weights, and row counts."""
+
+    T0: np.ndarray
+    T0sq: np.ndarray
+    n_s: np.ndarray
+    wsq_s: np.ndarray
+
+
+@dataclass
+class _Auc:
+    point: dict[str, np.ndarray]
+    reps: dict[str, np.ndarray]
+    reasons: dict[str, list[str | None]]
+
+
+@dataclass
+class _Views:
+    overall: dict[str, MetricValue]
+    attributes: list[AttributeResult]
+    per_class: PerClassResult | None
+    small: list[str]
+
+
+def _check_options(
+    ci: Any, n_boot: Any, min_group_size: Any, random_state: Any, metrics: Any, y_score: Any
+) -> tuple[float, int, int, int, list[str] | None]:
+    """Step 1: the options, checked before any data is touched."""
     if isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0.0 < float(ci) < 1.0:
         raise InvalidInputError(D.BAD_CI.format(ci=ci))
     ci = float(ci)
@@ -935,7 +911,21 @@ def evaluate(
                 raise InvalidInputError(D.UNKNOWN_METRIC.format(name=m, allowed=allowed))
         if "auc" in metrics and y_score is None:
             raise InvalidInputError(D.AUC_NEEDS_SCORE)
+    return ci, n_boot, min_group_size, random_state, metrics
 
+
+def _encode_inputs(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    sample_weight: Any,
+    y_score: Any,
+    classes: Sequence[Any] | None,
+    pos_label: Any,
+    metrics: list[str] | None,
+    target_attributes: Sequence[str],
+) -> _Inputs:
+    """Step 2: validate and encode labels, attributes, weights and scores."""
     yt = _as_1d(y_true, "y_true", None)
     n = yt.shape[0]
     if n == 0:
@@ -996,8 +986,30 @@ def evaluate(
         reported_top = list(metrics)
         reported_ovr = []
     want_auc = score is not None and "auc" in metrics
+    return _Inputs(
+        n=n,
+        attrs=attrs,
+        w=w,
+        score=score,
+        cls=cls,
+        multiclass=multiclass,
+        C=C,
+        positive=positive,
+        yt_i=yt_i,
+        yp_i=yp_i,
+        pos_text=pos_text,
+        metrics=list(metrics),
+        reported_top=reported_top,
+        reported_ovr=reported_ovr,
+        want_auc=want_auc,
+        targets=set(target_attributes),
+    )
 
-    # ---- strata: the finest intersection present ----
+
+def _strata(inp: _Inputs, intersections: bool) -> _Strata:
+    """Step 3: code every row by its finest intersection; one view per attribute, one for the
+    intersection of all of them, one for the overall population (views sum strata)."""
+    attrs, n = inp.attrs, inp.n
     radix = [len(a.names) for a in attrs]
     combined = np.zeros(n, dtype=np.int64)
     for a in attrs:
@@ -1067,8 +1079,13 @@ def evaluate(
             )
         )
     overall_view = _View("overall", (), False, ["overall"], [()], np.ones((S, 1)), [])
+    return _Strata(stratum, S, views, overall_view)
 
-    # ---- confusion matrices per stratum; of squared weights too (Kish effective sizes) ----
+
+def _confusion_counts(inp: _Inputs, st: _Strata) -> _Counts:
+    """Step 4: one bincount gives every stratum's confusion matrix."""
+    yt_i, yp_i, C, w = inp.yt_i, inp.yp_i, inp.C, inp.w
+    stratum, S = st.stratum, st.S
     cell = yt_i * C + yp_i
     CC = C * C
     T0 = np.bincount(stratum * CC + cell, weights=w, minlength=S * CC).reshape(S, C, C)
@@ -1077,8 +1094,14 @@ def evaluate(
         T0sq = np.bincount(stratum * CC + cell, weights=w * w, minlength=S * CC).reshape(S, C, C)
     n_s = np.bincount(stratum, minlength=S)
     wsq_s = np.bincount(stratum, weights=None if w is None else w * w, minlength=S).astype(float)
+    return _Counts(T0, T0sq, n_s, wsq_s)
 
-    # ---- AUC (binary with scores): point estimates and stratified bootstrap replicates ----
+
+def _auc(inp: _Inputs, st: _Strata, n_boot: int, random_state: int) -> _Auc:
+    """Step 5: AUC point estimates and stratified bootstrap replicates (binary with scores)."""
+    n, w, score, yt_i = inp.n, inp.w, inp.score, inp.yt_i
+    want_auc, pos_text = inp.want_auc, inp.pos_text
+    stratum, S, views, overall_view = st.stratum, st.S, st.views, st.overall
     seeds = np.random.SeedSequence(random_state).spawn(2)
     auc_point: dict[str, np.ndarray] = {}
     auc_reps: dict[str, np.ndarray] = {}
@@ -1109,10 +1132,23 @@ def evaluate(
             for b0, b1, counts in _draw_blocks(rng_auc, a_atoms, stratum, n_boot):
                 for name, plan in plans.items():
                     auc_reps[name][b0:b1] = plan.compute(counts)
+    return _Auc(auc_point, auc_reps, auc_reasons)
 
-    # ---- per view: metrics, intervals, disparities ----
+
+def _evaluate_views(
+    inp: _Inputs, st: _Strata, counts: _Counts, auc: _Auc, *, ci: float, min_group_size: int
+) -> _Views:
+    """Step 6: per view, the rates with intervals, disparities, summaries and tests; for a
+    multiclass target also one-vs-rest per class and macro averages."""
+    multiclass, C, cls, w, pos_text, want_auc = (
+        inp.multiclass, inp.C, inp.cls, inp.w, inp.pos_text, inp.want_auc
+    )
+    reported_top, reported_ovr = inp.reported_top, inp.reported_ovr
+    overall_view, views = st.overall, st.views
+    T0, T0sq, n_s, wsq_s = counts.T0, counts.T0sq, counts.n_s, counts.wsq_s
+    auc_point, auc_reps, auc_reasons = auc.point, auc.reps, auc.reasons
     alpha = round(1.0 - ci, 12)
-    targets = set(target_attributes)
+    targets = inp.targets
 
     def top_estimates(
         T: np.ndarray, Tsq: np.ndarray
@@ -1265,7 +1301,116 @@ def evaluate(
             ),
             ClassResult("macro", tuple(macro_attrs), macro_overall),
         )
+    return _Views(overall, attributes, per_class, small)
 
+
+def evaluate(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sensitive_features: Any,
+    y_score: Any = None,
+    sample_weight: Any = None,
+    metrics: Sequence[str] | None = None,
+    intersections: bool = True,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    min_group_size: int = 30,
+    random_state: int = 0,
+    classes: Sequence[Any] | None = None,
+    pos_label: Any = None,
+    target_attributes: Sequence[str] = (),
+) -> FairnessResult:
+    """Per-group and intersectional metrics, disparities and tests, with confidence intervals.
+
+    For every sensitive attribute, and for the intersection of all of them, each group gets its
+    size ``n`` and every metric (see ``METRIC_DEFINITIONS``) with a continuity-corrected Wilson
+    score interval (AUC: a stratified bootstrap; see the module docstring and
+    ``FairnessResult.interval_method``). Disparities between groups (``max - min``,
+    ``min / max``, the worst group) and the fairness summaries (demographic parity
+    difference/ratio, equalized odds difference, equal opportunity difference, as fairlearn
+    defines them) get simultaneous intervals that cover the true gap, 0 included, at the
+    nominal level or above.
+
+    How to read the values: rates are in [0, 1]; a difference of 0 (ratio of 1) means all
+    compared groups are equal. ``METRIC_DIRECTIONS`` says which way is worse for each metric.
+    An undefined rate (for example TPR of a group without positives) is NaN with a ``reason``,
+    never 0. Groups with fewer than ``min_group_size`` rows keep their numbers and are flagged
+    ``insufficient``; they are left out of disparities and tests (a ``SmallGroupWarning`` says
+    so). Intersections with no rows are listed in ``empty_groups``. No row is ever dropped.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        True and predicted labels (any sortable labels; binary or multiclass).
+    sensitive_features : DataFrame, dict name -> array-like, Series, or array-like
+        One or more sensitive attributes, one value per row. Missing values are an error.
+        Unused categories of a categorical column are listed as empty groups.
+    y_score : array-like of shape (n,), optional
+        Score of the positive label (binary only); enables ``"auc"``.
+    sample_weight : array-like of shape (n,), optional
+        Non-negative row weights; every metric and test is weighted. ``n`` stays a row count.
+    metrics : sequence of str, optional
+        Subset of ``BINARY_METRICS``; default all (``"auc"`` only when ``y_score`` is given).
+        Multiclass targets report accuracy and error rate per group and the other metrics
+        one-vs-rest per class under ``per_class``.
+    intersections : bool, default True
+        Also evaluate the intersection of all attributes (when there are at least two).
+    n_boot : int, default 1000
+        Bootstrap replicates for the AUC intervals (rates need none); 0 gives AUC a
+        conservative closed-form interval instead.
+    ci : float, default 0.95
+        Nominal coverage of the intervals; the tests use ``alpha = 1 - ci``.
+    min_group_size : int, default 30
+    random_state : int, default 0
+        Seed: the same seed gives the same result.
+    classes : sequence, optional
+        The labels in order; default the sorted labels found in ``y_true`` and ``y_pred``.
+    pos_label : optional
+        Positive label of a binary target; default the last class (1 for {0, 1}).
+    target_attributes : sequence of str, default ()
+        Sensitive attributes that are the target (or a function of it), e.g. ``("gender",)``
+        when predicting gender. For them, and every intersection including them, only accuracy
+        and error rate are computed; the other metrics and the summaries are NaN with
+        ``reason == TARGET_REASON``, never a disparity.
+
+    Returns
+    -------
+    FairnessResult
+
+    Raises
+    ------
+    InvalidInputError
+        Empty input, length mismatch, unknown metric, ``ci`` outside (0, 1), missing values,
+        negative or non-finite weights or scores, labels outside ``classes``, a
+        ``target_attributes`` name that is not a sensitive attribute.
+
+    Examples
+    --------
+    >>> r = evaluate([0, 1, 1, 0], [0, 1, 0, 0], sensitive_features=["a", "a", "b", "b"],
+    ...              n_boot=0, min_group_size=1)
+    >>> [(g.group, g.metrics["tpr"].value) for g in r.attributes[0].groups]
+    [('a', 1.0), ('b', 0.0)]
+    """
+    ci, n_boot, min_group_size, random_state, metrics = _check_options(
+        ci, n_boot, min_group_size, random_state, metrics, y_score
+    )
+    inp = _encode_inputs(
+        y_true,
+        y_pred,
+        sensitive_features,
+        sample_weight,
+        y_score,
+        classes,
+        pos_label,
+        metrics,
+        target_attributes,
+    )
+    st = _strata(inp, intersections)
+    counts = _confusion_counts(inp, st)
+    auc = _auc(inp, st, n_boot, random_state)
+    out = _evaluate_views(inp, st, counts, auc, ci=ci, min_group_size=min_group_size)
+    small = out.small
     if small:
         shown = ", ".join(small[:10]) + (" ..." if len(small) > 10 else "")
         warnings.warn(
@@ -1276,22 +1421,24 @@ def evaluate(
         )
 
     return FairnessResult(
-        task_type="multiclass" if multiclass else "binary",
-        classes=tuple(cls),
-        positive_label=positive,
-        n=int(n),
-        metrics=tuple(metrics),
+        task_type="multiclass" if inp.multiclass else "binary",
+        classes=tuple(inp.cls),
+        positive_label=inp.positive,
+        n=int(inp.n),
+        metrics=tuple(inp.metrics),
         ci=ci,
         n_boot=n_boot,
-        bootstrap=(BOOTSTRAP_DESCRIPTION if n_boot > 0 else NO_BOOTSTRAP) if want_auc else NO_AUC,
+        bootstrap=(
+            (BOOTSTRAP_DESCRIPTION if n_boot > 0 else NO_BOOTSTRAP) if inp.want_auc else NO_AUC
+        ),
         random_state=random_state,
         min_group_size=min_group_size,
         correction=CORRECTION,
-        overall=overall,
-        attributes=tuple(attributes),
-        per_class=per_class,
-        weighted=w is not None,
-        alpha=alpha,
+        overall=out.overall,
+        attributes=tuple(out.attributes),
+        per_class=out.per_class,
+        weighted=inp.w is not None,
+        alpha=round(1.0 - ci, 12),
         interval_method=INTERVAL_METHOD,
-        target_attributes=tuple(a.name for a in attrs if a.name in targets),
+        target_attributes=tuple(a.name for a in inp.attrs if a.name in inp.targets),
     )
