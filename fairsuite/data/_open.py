@@ -165,17 +165,9 @@ def dataset_info(
     """
     from fairsuite.data._composition import composition
 
-    dataset = load(
-        source,
-        data_dir=data_dir,
-        task=task,
-        target=target,
-        sensitive=sensitive,
-        positive_label=positive_label,
-        allow_missing=allow_missing,
-        require_images=False,
-        seed=seed,
-    )
+    options = dict(locals())  # the arguments, passed on as they are
+    options.pop("composition")
+    dataset = load(options.pop("source"), require_images=False, **options)
     comp = composition(dataset)
     if comp.get("images") is not None:
         comp["images"] = {**comp["images"], "decoded": False}

@@ -313,16 +313,8 @@ def resolve(spec: RunSpec, kind: str) -> TrainSettings:
     """The spec's training settings resolved for the data's kind and this machine's device."""
     from fairsuite.train import resolve_settings
 
-    return resolve_settings(
-        kind,
-        model=spec.model,
-        device=spec.device,
-        precision=spec.precision,
-        image_size=spec.image_size,
-        epochs=spec.epochs,
-        batch_size=spec.batch_size,
-        pretrained=spec.pretrained,
-    )
+    keys = ("model", "device", "precision", "image_size", "epochs", "batch_size", "pretrained")
+    return resolve_settings(kind, **{k: getattr(spec, k) for k in keys})
 
 
 def fit_stage(
@@ -337,19 +329,7 @@ def fit_stage(
     from fairsuite.train import fit
 
     dataset = dataclasses.replace(split.dataset, table=trainset.table)
-    return fit(
-        dataset,
-        model=settings.model,
-        device=settings.device,
-        precision=settings.precision,  # type: ignore[arg-type]
-        image_size=settings.image_size,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        lr=settings.lr,
-        pretrained=settings.pretrained,
-        random_state=spec.seed,
-        progress=progress,
-    )
+    return fit(dataset, **settings.fit_kwargs(), random_state=spec.seed, progress=progress)
 
 
 def predict_stage(model: TrainedModel, split: Split, audited: tuple[str, ...]) -> pd.DataFrame:

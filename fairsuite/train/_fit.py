@@ -54,6 +54,31 @@ Y_INVALID = (
 )
 
 
+def _loop_options(
+    settings: TrainSettings,
+    dev: Any,
+    patience: int,
+    random_state: int,
+    progress: bool,
+    *,
+    unit: str,
+) -> dict[str, Any]:
+    """Keyword arguments of the torch training loop, from the resolved settings."""
+    return {
+        "device": dev,
+        "precision": settings.precision,
+        "epochs": int(settings.epochs or 1),
+        "batch_size": int(settings.batch_size or 2),
+        "lr": float(settings.lr or 1e-3),
+        "weight_decay": float(settings.weight_decay or 0.0),
+        "patience": patience,
+        "random_state": random_state,
+        "progress": progress,
+        "desc": f"training {settings.model} ({dev.type}, {settings.precision})",
+        "unit": unit,
+    }
+
+
 def _optim_record(settings: TrainSettings, res: Any) -> dict[str, Any]:
     """The part of a torch model's config that records how it was optimised."""
     return {
@@ -137,6 +162,11 @@ class TrainSettings:
     def to_dict(self) -> dict[str, Any]:
         """Plain data; settings that do not apply (``None``) are left out."""
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`fit` that reproduce these settings."""
+        keys = ("model", "device", "precision", "image_size", "epochs", "batch_size", "lr")
+        return {k: getattr(self, k) for k in keys} | {"pretrained": self.pretrained}
 
 
 def resolve_settings(
@@ -582,17 +612,7 @@ def _fit_images(
         wt[fit_idx] if wt is not None else None,
         src_val,
         yt[val_idx] if n_val else None,
-        device=dev,
-        precision=settings.precision,
-        epochs=int(settings.epochs or 1),
-        batch_size=int(settings.batch_size or 128),
-        lr=float(settings.lr or 1e-3),
-        weight_decay=float(settings.weight_decay or 0.0),
-        patience=patience,
-        random_state=random_state,
-        progress=progress,
-        desc=f"training {settings.model} ({dev.type}, {settings.precision})",
-        unit="image",
+        **_loop_options(settings, dev, patience, random_state, progress, unit="image"),
     )
     config.update(
         {
@@ -740,17 +760,7 @@ def _fit_mlp(
         torch.from_numpy(w_fit).float().to(dev) if w_fit is not None else None,
         TensorSource(torch.from_numpy(x_val).to(dev)) if n_val else None,
         torch.from_numpy(y_val).to(dev) if n_val else None,
-        device=dev,
-        precision=settings.precision,
-        epochs=int(settings.epochs or 20),
-        batch_size=int(settings.batch_size or 512),
-        lr=float(settings.lr or 1e-3),
-        weight_decay=float(settings.weight_decay or 0.0),
-        patience=patience,
-        random_state=random_state,
-        progress=progress,
-        desc=f"training mlp ({dev.type}, {settings.precision})",
-        unit="row",
+        **_loop_options(settings, dev, patience, random_state, progress, unit="row"),
     )
     config.update({"hidden": list(hidden), **_optim_record(settings, res)})
     return TrainedModel(
