@@ -1,4 +1,12 @@
-"""The HTML report: sections, escaping, offline, determinism, n/a, small groups, atomic writes."""
+"""The HTML report: sections, escaping, offline, determinism, n/a, small groups, atomic writes.
+
+These tests use hand-made result documents (``audit_fairface.json``, ``compare_utkface_fairface
+.json``) for what the pipeline cannot produce on demand: schema 1 documents written by earlier
+versions (the report still renders them), gate verdicts of every kind, undefined values with
+reasons, malformed or missing sections, and renamed groups planted everywhere in a document.
+Reports of real pipeline output (a COMPAS audit, an evaluation, a synthfaces audit, a compare)
+are tested in ``test_report_real_runs.py``.
+"""
 
 from __future__ import annotations
 
