@@ -10,7 +10,8 @@ code meaning
 0    ok / gate passed
 1    gate failed
 2    usage error (bad option or argument)
-3    bad data or input (missing file, unknown category, bad schema)
+3    bad data or input (missing file, unknown category, bad schema, invalid gate policy
+     or result)
 4    internal error (a bug; the traceback is shown with ``--debug``)
 5    nothing evaluated: no group reached the minimum size
 130  interrupted
@@ -91,9 +92,12 @@ class SpecError(FairsuiteError, ValueError):
 
 
 class GateConfigError(FairsuiteError, ValueError):
-    """A gate policy is malformed."""
+    """A gate policy is missing, not YAML, or malformed (an unknown key, a bad value): the
+    message lists every problem with its key path. Exit code 3, like an invalid result: the
+    gate's two inputs are data, and CI tells "the gate could not judge" (3) from "the model
+    failed" (1) and from a mistyped command line (2)."""
 
-    exit_code = ExitCode.USAGE
+    exit_code = ExitCode.DATA
 
 
 class NothingEvaluatedError(FairsuiteError):

@@ -21,6 +21,7 @@ from fairsuite.cli._common import (
 )
 from fairsuite.cli._datasets import datasets
 from fairsuite.cli._experiments import audit, compare, evaluate
+from fairsuite.cli._gate import gate
 
 __all__ = ["cli", "main"]
 
@@ -38,6 +39,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(audit)
 cli.add_command(compare)
 cli.add_command(evaluate)
+cli.add_command(gate)
 cli.add_command(datasets)
 add_debug_option(cli)  # every subcommand accepts --debug too (errors say "run with --debug")
 

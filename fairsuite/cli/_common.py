@@ -35,7 +35,7 @@ EXIT_CODES_HELP = (
     "  0    ok / gate passed\n"
     "  1    gate failed\n"
     "  2    usage error\n"
-    "  3    bad data or input\n"
+    "  3    bad data or input (also an invalid gate policy or result)\n"
     "  4    internal error (traceback with --debug)\n"
     "  5    nothing evaluated: no group reached the minimum size\n"
     "  130  interrupted"

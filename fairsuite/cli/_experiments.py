@@ -20,6 +20,7 @@ from fairsuite.cli._common import (
     spec_changes,
     spec_options,
 )
+from fairsuite.cli._gate import finish_gate, gate_options, load_gate_inputs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,6 +84,7 @@ def _emit(document: dict[str, Any], as_json: bool, summary: Callable[[], str]) -
 )
 @spec_options()
 @output_options
+@gate_options
 def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
     """Train a model on a dataset and measure how unevenly it errs across groups.
 
@@ -96,6 +98,7 @@ def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         fairsuite audit
         fairsuite audit --dataset fairface --data-dir ../shared/data --allow-missing
         fairsuite audit audits/compas-recidivism.yaml --data-dir ../shared/data --json
+        fairsuite audit --policy audits/policy-faces.yaml --junit gate.xml
     """
     from fairsuite.experiments import RunSpec, format_audit_summary, load_spec
     from fairsuite.experiments import audit as run_audit
@@ -106,6 +109,7 @@ def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         changes["dataset"] = dataset
     spec = spec.replace(**changes)
     _check_dataset_names([spec.dataset], "--dataset")
+    policy, baseline = load_gate_inputs(params)  # before any training
     out = params["out"]
     record = run_audit(
         spec,
@@ -113,10 +117,20 @@ def audit(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         runs_dir=None if out is not None else "fairsuite-runs",
         force=params["force"],
         progress=_progress(params["quiet"]),
+        policy=policy,
+        baseline=baseline,
     )
     document = record.to_dict()
     where = str(out) if out is not None else _default_out(record.spec.dataset, record.config_hash)
     _emit(document, params["as_json"], lambda: format_audit_summary(document, out=where))
+    _exit_gate(document, params, f"{where}/result.json")
+
+
+def _exit_gate(document: dict[str, Any], params: dict[str, Any], source: str) -> None:
+    """JUnit file, GitHub annotations and exit code 1 when a --policy gate failed."""
+    code = finish_gate(document.get("gate"), junit=params.get("junit"), source=source)
+    if code:
+        click.get_current_context().exit(code)
 
 
 def _default_out(name: str, config_hash: str) -> str:
@@ -135,6 +149,7 @@ def _default_out(name: str, config_hash: str) -> str:
 )
 @spec_options()
 @output_options
+@gate_options
 def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) -> None:
     """Train one model per dataset and test every model on every dataset (an N x N table).
 
@@ -162,6 +177,7 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
             "example: fairsuite compare utkface fairface"
         )
     _check_dataset_names(names, "DATASETS")
+    policy, baseline = load_gate_inputs(params)  # before any training
     out = params["out"]
     document = run_compare(
         names,
@@ -171,11 +187,14 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
         runs_dir=None if out is not None else "fairsuite-runs",
         force=params["force"],
         progress=_progress(params["quiet"]),
+        policy=policy,
+        baseline=baseline,
     )
     where = str(out) if out is not None else _default_out(
         "compare-" + "-".join(Path(n).stem for n in names), document["config_hash"]
     )
     _emit(document, params["as_json"], lambda: format_compare_summary(document, out=where))
+    _exit_gate(document, params, f"{where}/result.json")
 
 
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
@@ -197,6 +216,7 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
 )
 @spec_options(only=("sensitive", "positive_label", "seed", "min_group_size", "n_boot", "ci"))
 @output_options
+@gate_options
 def evaluate(source: Path, **params: Any) -> None:
     """Measure subgroup errors of given predictions: a predictions file, or a finished run.
 
@@ -220,6 +240,7 @@ def evaluate(source: Path, **params: Any) -> None:
     )
     from fairsuite.experiments import evaluate as evaluate_predictions
 
+    policy, baseline = load_gate_inputs(params)
     if source.is_dir():
         given = spec_changes(params)
         record = reevaluate(
@@ -249,5 +270,10 @@ def evaluate(source: Path, **params: Any) -> None:
     if out is None:
         out = Path(_default_out(f"evaluate-{Path(source).stem}", record.config_hash))
     check_out_dir(out, record.config_hash, force=params["force"])
+    if policy is not None:
+        from fairsuite.gate import check, with_gate
+
+        record = with_gate(record, check(record, policy, baseline=baseline))
     document = write_run(record, out)
     _emit(document, params["as_json"], lambda: format_audit_summary(document, out=str(out)))
+    _exit_gate(document, params, f"{out}/result.json")

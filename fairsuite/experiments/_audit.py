@@ -75,6 +75,8 @@ def audit(
     force: bool = False,
     progress: bool = False,
     save_model: bool = True,
+    policy: Any = None,
+    baseline: Any = None,
     **keywords: Any,
 ) -> RunRecord:
     """Audit one dataset: train, predict the untouched test split, measure, and write outputs.
@@ -97,6 +99,12 @@ def audit(
         Show progress bars on stderr.
     save_model : bool
         Also save the trained model under ``out_dir/model``.
+    policy : Policy, mapping or path to a YAML policy, optional
+        Gate the run (:func:`fairsuite.gate.check`): the verdict is recorded in the record's
+        ``gate`` field, ``result.json`` and the report. The policy is read and checked before
+        training. A failed gate is not an error here: read ``record.gate["verdict"]``.
+    baseline : result document, RunRecord or path, optional
+        The result the policy's regression checks compare against.
 
     Returns
     -------
@@ -112,6 +120,12 @@ def audit(
         from the labels, else after writing the outputs.
     """
     spec = as_spec(spec, keywords)
+    gate_policy = gate_baseline = None
+    if policy is not None:  # checked before any work
+        from fairsuite.gate import load_policy, read_result
+
+        gate_policy = load_policy(policy)
+        gate_baseline = None if baseline is None else read_result(baseline, source="baseline")
     out: list[Path] = []
 
     def preflight(s: RunSpec, config_hash: str) -> None:
@@ -123,6 +137,10 @@ def audit(
             check_out_dir(out[0], config_hash, force=force)
 
     record, model = run(spec, progress=progress, before_training=preflight)
+    if gate_policy is not None:
+        from fairsuite.gate import check, with_gate
+
+        record = with_gate(record, check(record, gate_policy, baseline=gate_baseline))
     if out:
         write_run(record, out[0], model=model if save_model else None)
     if nothing_evaluated(record):
@@ -146,6 +164,8 @@ def run_audit(
     force: bool = False,
     progress: bool = True,
     save_model: bool = True,
+    policy: Any = None,
+    baseline: Any = None,
 ) -> dict[str, Any]:
     """:func:`audit`, returning the result document (``result.json``) instead of the record."""
     return audit(
@@ -155,6 +175,8 @@ def run_audit(
         force=force,
         progress=progress,
         save_model=save_model,
+        policy=policy,
+        baseline=baseline,
     ).to_dict()
 
 

@@ -108,6 +108,8 @@ def compare(
     runs_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
     progress: bool = False,
+    policy: Any = None,
+    baseline: Any = None,
     **keywords: Any,
 ) -> dict[str, Any]:
     """Train one model per dataset and evaluate every model on every dataset's test split.
@@ -135,6 +137,11 @@ def compare(
         Overwrite an ``out_dir`` that holds a result of another configuration.
     progress : bool
         Show progress bars on stderr.
+    policy : Policy, mapping or path to a YAML policy, optional
+        Gate every cell (:func:`fairsuite.gate.check`); the verdict goes into ``gate``. Read and
+        checked before any training.
+    baseline : compare document or path, optional
+        The compare result the policy's regression checks compare against (cell by cell).
 
     Returns
     -------
@@ -153,6 +160,12 @@ def compare(
         if names.count(name) > 1:
             raise InvalidInputError(_DUPLICATE.format(name=name))
     spec = as_spec(spec, keywords)
+    gate_policy = gate_baseline = None
+    if policy is not None:  # checked before any work
+        from fairsuite.gate import load_policy, read_result
+
+        gate_policy = load_policy(policy)
+        gate_baseline = None if baseline is None else read_result(baseline, source="baseline")
     from fairsuite.data import is_table_path
 
     loaded = [
@@ -274,6 +287,10 @@ def compare(
         "environment": environment(),
     }
     document = json.loads(dumps_json(document))
+    if gate_policy is not None:
+        from fairsuite.gate import check, with_gate
+
+        document = with_gate(document, check(document, gate_policy, baseline=gate_baseline))
     if out is not None:
         write_outputs(document, out)
     return document
@@ -288,6 +305,8 @@ def run_compare(
     runs_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
     progress: bool = True,
+    policy: Any = None,
+    baseline: Any = None,
 ) -> dict[str, Any]:
     """:func:`compare` with a RunSpec (the name earlier versions used)."""
     return compare(
@@ -298,4 +317,6 @@ def run_compare(
         runs_dir=runs_dir,
         force=force,
         progress=progress,
+        policy=policy,
+        baseline=baseline,
     )

@@ -136,6 +136,15 @@ def _integrity_line(dataset: dict[str, Any]) -> str | None:
     )
 
 
+def _gate_lines(document: dict[str, Any]) -> list[str]:
+    """The gate verdict and its failed checks, when a policy was applied."""
+    if not document.get("gate"):
+        return []
+    from fairsuite.gate._output import format_gate_lines
+
+    return format_gate_lines(document["gate"])
+
+
 def format_audit_summary(document: dict[str, Any], *, out: str | None = None) -> str:
     """A short human summary of an audit: overall accuracy, worst group, largest gaps."""
     ds = document["dataset"]
@@ -215,6 +224,7 @@ def format_audit_summary(document: dict[str, Any], *, out: str | None = None) ->
         lines.append(
             f"below min_group_size={m.get('min_group_size')} (reported, not compared): {shown}"
         )
+    lines.extend(_gate_lines(document))
     if out:
         lines.append(f"wrote {out}/result.json, {out}/report.html")
     return "\n".join(lines)
@@ -267,6 +277,7 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
             f"demographic parity {TARGET_REASON}; only accuracy and error rate are compared "
             "across its groups"
         )
+    lines.extend(_gate_lines(document))
     if out:
         lines.append(f"wrote {out}/result.json, {out}/report.html")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,7 +64,11 @@ def _to_svg(fig: Any, salt: str) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({**_RC, "svg.hashsalt": f"fairsuite-{salt}"}):
+    rc = {**_RC, "svg.hashsalt": f"fairsuite-{salt}"}
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        # Text stays text (svg.fonttype none) and the browser draws it with its own fonts, so a
+        # group name in a script DejaVu Sans lacks (CJK) only affects matplotlib's layout estimate.
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = _XML_HEAD.sub("", buf.getvalue(), count=1)
     text = _METADATA.sub("", text, count=1)

@@ -679,28 +679,106 @@ def _training(raw: Any) -> dict[str, Any] | None:
     }
 
 
+_STATUS_TEXT = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "inconclusive": "INCONCLUSIVE",
+    "insufficient": "TOO FEW ROWS",
+    "missing": "MISSING",
+    "not_applicable": "N/A",
+    "na": "N/A",
+}
+_OUTCOME_ORDER = {"fail": 0, "warn": 1, "pass": 2, "skip": 3}
+
+
+def _gate_row(c: Mapping[str, Any]) -> dict[str, Any]:
+    """One gate check: what, where, value with interval and n, limit, status, outcome, reason."""
+    if "status" in c and "outcome" in c:  # fairsuite.gate rows
+        status = str(c.get("status"))
+        outcome = str(c.get("outcome"))
+    else:  # a bare {name, value, threshold, passed} row
+        passed = c.get("passed")
+        status = "pass" if passed is True else ("fail" if passed is False else "na")
+        outcome = {"pass": "pass", "fail": "fail"}.get(status, "skip")
+    if status == "not_applicable":
+        status = "na"
+    value = _float(c.get("value"))
+    lo, hi = _float(c.get("ci_low")), _float(c.get("ci_high"))
+    threshold = c.get("threshold")
+    return {
+        "name": str(c.get("check") or c.get("name") or ""),
+        "cell": None if not c.get("cell") else str(c.get("cell")),
+        "where": None if not c.get("attribute") else str(c.get("attribute")),
+        "group": None if c.get("group") is None else str(c.get("group")),
+        "n": None if c.get("n") is None else str(c.get("n")),
+        "value": (
+            ""
+            if c.get("kind") == "group_size"
+            else f"{value:.3f}"
+            if value is not None
+            else _scalar_text(c.get("value"))
+        ),
+        "interval": f"[{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else "",
+        "threshold": (
+            f"{c.get('op', '')} {_scalar_text(_float(threshold))}".strip()
+            if _float(threshold) is not None
+            else _scalar_text(threshold)
+        ),
+        "status": status,
+        "status_text": _STATUS_TEXT.get(status, status.upper()),
+        "outcome": outcome,
+        "warn": outcome == "warn",
+        "reason": None if not c.get("reason") else str(c.get("reason")),
+    }
+
+
 def _gate(raw: Any) -> dict[str, Any] | None:
+    """The gate verdict of a result (``fairsuite.gate``): failed checks first."""
     if not isinstance(raw, Mapping):
         return None
     verdict = str(raw.get("verdict", "inconclusive")).lower()
-    checks = []
-    for c in raw.get("checks") or []:
-        passed = c.get("passed")
-        checks.append(
-            {
-                "name": str(c.get("name", "")),
-                "value": _scalar_text(
-                    _float(c.get("value")) if _float(c.get("value")) is not None else c.get("value")
-                ),
-                "threshold": _scalar_text(c.get("threshold")),
-                "status": "pass" if passed is True else ("fail" if passed is False else "n/a"),
-            }
-        )
+    checks = [_gate_row(c) for c in raw.get("checks") or [] if isinstance(c, Mapping)]
+    checks.sort(key=lambda c: _OUTCOME_ORDER.get(c["outcome"], 9))
+    detail = raw.get("policy_detail") if isinstance(raw.get("policy_detail"), Mapping) else {}
+    counts = raw.get("counts") if isinstance(raw.get("counts"), Mapping) else None
+    compare = raw.get("compare")
+    ci = _float(raw.get("ci"))
     return {
         "verdict": verdict if verdict in GATE_TEXT else "inconclusive",
         "text": GATE_TEXT.get(verdict, verdict.upper()),
         "checks": checks,
+        "cells": any(c["cell"] for c in checks),
+        "failed": [c for c in checks if c["outcome"] == "fail"],
+        "warned": [c for c in checks if c["outcome"] == "warn"],
+        "counts": None if counts is None else {
+            k: _count(counts.get(k)) or 0
+            for k in ("pass", "fail", "warn", "skip", "inconclusive", "insufficient", "missing")
+        },
         "policy": _scalar_text(raw.get("policy")) if raw.get("policy") is not None else None,
+        "policy_source": None if not detail.get("source") else str(detail["source"]),
+        "policy_description": (
+            None if not detail.get("description") else str(detail["description"])
+        ),
+        "how": (
+            None
+            if compare is None
+            else (
+                f"each check compares the {ci * 100:g}% interval's bound with its limit: a pass "
+                "means shown within the limit; an interval that straddles it is inconclusive"
+                if compare == "bound" and ci is not None
+                else "each check compares the interval's bound with its limit"
+                if compare == "bound"
+                else "each check compares the point estimate with its limit"
+            )
+        ),
+        "on_inconclusive": detail.get("on_inconclusive"),
+        "on_insufficient": detail.get("on_insufficient"),
+        "baseline": (
+            None
+            if not isinstance(raw.get("baseline"), Mapping)
+            else _scalar_text(raw["baseline"].get("source") or raw["baseline"].get("dataset"))
+        ),
+        "notes": [str(n) for n in raw.get("notes") or []],
     }
 
 
