@@ -163,7 +163,10 @@ class RunRecord:
     """One run: spec, resolved settings, data, training, result, headline, timings.
 
     ``kind`` is ``"audit"`` for a trained-and-evaluated run and ``"evaluate"`` for the
-    evaluation of given predictions (``training`` is then ``None``). ``predictions`` (not part
+    evaluation of given predictions (``training`` is then ``None``). ``intervention`` records
+    what the spec's intervention did to the training split (composition before and after, rows
+    added, removed and reweighted, synthetic fidelity and shortfalls, a mitigation's fit), or
+    ``None``. ``predictions`` (not part
     of :meth:`to_dict`; written as ``predictions.parquet``) has one row per test row: ``row_id``,
     ``split``, ``y_true``, ``y_pred``, ``score`` (binary) and the audited sensitive columns.
     """
@@ -181,6 +184,7 @@ class RunRecord:
     environment: Mapping[str, Any] = field(default_factory=dict)
     gate: Mapping[str, Any] | None = None
     source: Mapping[str, Any] | None = None
+    intervention: Mapping[str, Any] | None = None
     predictions: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     fairsuite_version: str = __version__
     schema_version: int = SCHEMA_VERSION
@@ -216,6 +220,7 @@ class RunRecord:
             "metrics": metrics,
             "headline": self.headline.to_dict(),
             "gate": None if self.gate is None else dict(self.gate),
+            "intervention": None if self.intervention is None else dict(self.intervention),
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
             "environment": dict(self.environment),
         }
@@ -244,6 +249,7 @@ class RunRecord:
             environment=dict(d.get("environment") or {}),
             gate=d.get("gate"),
             source=d.get("source"),
+            intervention=d.get("intervention"),
             predictions=predictions,
             fairsuite_version=d.get("fairsuite_version", __version__),
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),

@@ -8,7 +8,8 @@ Each stage is a function with a typed input and output, and no stage reaches bac
   attributes, finds the ones that are the target, and checks integrity;
 - :func:`split_stage` takes the untouched test split and the training rows (capped at
   ``max_train_rows``, stratified by group x label), after every image was decoded once;
-- :func:`intervene_stage` changes the training rows on purpose (no intervention yet: identity);
+- :func:`intervene_stage` changes the training rows on purpose (:mod:`fairsuite.interventions`;
+  checked against the data before training, like everything else);
 - :func:`fit_stage` trains with settings resolved once by :func:`fairsuite.train.resolve_settings`;
 - :func:`predict_stage` scores the test split into a predictions table;
 - :func:`evaluate_stage` measures it (:func:`fairsuite.metrics.evaluate`) and takes the headline.
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from fairsuite.data import Dataset
+    from fairsuite.interventions import Plan
     from fairsuite.metrics import FairnessResult
     from fairsuite.train import TrainedModel, TrainSettings
 
@@ -122,6 +124,7 @@ class TrainSet:
     table: pd.DataFrame
     excluded: dict[str, int]
     intervention: dict[str, Any] | None = None
+    plan: Plan | None = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -295,18 +298,33 @@ def split_stage(
     )
 
 
-def intervene_stage(split: Split, spec: RunSpec) -> TrainSet:
-    """Change the training rows on purpose; the test split is never touched.
+def intervene_stage(
+    split: Split, spec: RunSpec, plan: Plan | None = None, *, progress: bool = False
+) -> TrainSet:
+    """Change the training rows on purpose (:mod:`fairsuite.interventions`); the test split is
+    never touched, and the split's own tables are never changed in place.
 
-    No intervention exists yet (``spec.intervention`` must be ``None``): the training rows pass
-    through unchanged.
+    ``plan`` is the intervention checked before training (:func:`plan_intervention`); without
+    one it is checked here. Data-side interventions return the new training rows and their
+    record; a model-side one (``threshold``, ``expgrad``) passes the rows through and is applied
+    by :func:`fit_stage`. Rows an undersampling removes are counted in ``excluded``.
     """
-    if spec.intervention is not None:
-        raise InvalidInputError(
-            f"intervention {dict(spec.intervention)!r} is not supported yet; remove "
-            "'intervention:' from the spec."
+    if spec.intervention is None:
+        return TrainSet(split.train, dict(split.excluded), None)
+    from fairsuite.interventions import apply_intervention, plan_intervention
+
+    if plan is None:
+        plan = plan_intervention(
+            spec, split.dataset, tuple(spec.sensitive) or default_sensitive(split.dataset)
         )
-    return TrainSet(split.train, dict(split.excluded), None)
+    assert plan is not None
+    table, record = apply_intervention(
+        plan, split.train, split.dataset, seed=spec.seed, progress=progress
+    )
+    excluded = dict(split.excluded)
+    if record["rows"]["removed"]:
+        excluded[f"removed by {plan.intervention}"] = int(record["rows"]["removed"])
+    return TrainSet(table, excluded, record, plan)
 
 
 def resolve(spec: RunSpec, kind: str) -> TrainSettings:
@@ -325,11 +343,29 @@ def fit_stage(
     *,
     progress: bool = False,
 ) -> TrainedModel:
-    """Train on ``trainset`` with the resolved ``settings`` (nothing is re-decided in here)."""
+    """Train on ``trainset`` with the resolved ``settings`` (nothing is re-decided in here).
+
+    A model-side intervention (``trainset.plan.mitigation``) wraps the trained model in
+    fairlearn's mitigation, fitted on the same training rows
+    (:func:`fairsuite.interventions.mitigate`); the result predicts like a TrainedModel.
+    """
     from fairsuite.train import fit
 
     dataset = dataclasses.replace(split.dataset, table=trainset.table)
-    return fit(dataset, **settings.fit_kwargs(), random_state=spec.seed, progress=progress)
+    model = fit(dataset, **settings.fit_kwargs(), random_state=spec.seed, progress=progress)
+    plan = trainset.plan
+    if plan is not None and plan.mitigation:
+        from fairsuite.interventions import mitigate
+
+        model = mitigate(  # type: ignore[assignment]
+            model,
+            trainset.table,
+            method=plan.intervention,
+            by=plan.by,
+            constraint=plan.constraint,
+            random_state=spec.seed,
+        )
+    return model
 
 
 def predict_stage(model: TrainedModel, split: Split, audited: tuple[str, ...]) -> pd.DataFrame:
@@ -339,6 +375,8 @@ def predict_stage(model: TrainedModel, split: Split, audited: tuple[str, ...]) -
 
     test = split.test
     proba = np.asarray(model.predict_proba(test))
+    # A randomised classifier (fairlearn's mitigations) draws its labels from proba.
+    codes = model.predict(test) if getattr(model, "randomized", False) else proba.argmax(axis=1)
     labels = np.asarray(split.dataset.classes, dtype=object)
     out = pd.DataFrame(
         {
@@ -347,7 +385,7 @@ def predict_stage(model: TrainedModel, split: Split, audited: tuple[str, ...]) -
             else np.arange(len(test)).astype(str),
             "split": "test",
             "y_true": labels[test["y"].to_numpy()],
-            "y_pred": labels[proba.argmax(axis=1)],
+            "y_pred": labels[codes],
             "score": proba[:, 1] if proba.shape[1] == 2 else np.nan,
         }
     )
@@ -573,6 +611,11 @@ def run(
     settings = resolve(spec, loaded.dataset.kind)
     config_hash = spec.config_hash(**settings.to_dict())
     check_evaluable(loaded.dataset, loaded.audited, spec.min_group_size)
+    plan = None
+    if spec.intervention is not None:
+        from fairsuite.interventions import plan_intervention
+
+        plan = plan_intervention(spec, loaded.dataset, loaded.audited)
     if before_training is not None:
         before_training(spec, config_hash)
 
@@ -580,7 +623,7 @@ def run(
     split = split_stage(loaded, spec, settings, progress=progress)
     timings["split"] = time.perf_counter() - t
     t = time.perf_counter()
-    trainset = intervene_stage(split, spec)
+    trainset = intervene_stage(split, spec, plan, progress=progress)
     timings["intervene"] = time.perf_counter() - t
     t = time.perf_counter()
     model = fit_stage(split, trainset, spec, settings, progress=progress)
@@ -612,8 +655,19 @@ def run(
         timings=timings,
         environment=environment(),
         predictions=predictions,
+        intervention=_intervention_record(trainset, model),
     )
     return record, model
+
+
+def _intervention_record(trainset: TrainSet, model: Any) -> dict[str, Any] | None:
+    """The intervention's record, with a model-side mitigation's fitted summary."""
+    if trainset.intervention is None:
+        return None
+    record = dict(trainset.intervention)
+    if trainset.plan is not None and trainset.plan.mitigation:
+        record["mitigation"] = getattr(model, "summary", None)
+    return record
 
 
 def default_out_dir(

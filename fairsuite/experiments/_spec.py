@@ -41,6 +41,10 @@ MODELS = ("auto", "small_cnn", "resnet18", "resnet34", "resnet50", "logreg", "hg
 IMAGE_MODELS = ("small_cnn", "resnet18", "resnet34", "resnet50")
 TABULAR_MODELS = ("logreg", "hgb", "mlp")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: The interventions (fairsuite.interventions): data-side, then fairlearn's mitigations.
+INTERVENTIONS = ("reweigh", "oversample", "undersample", "synth", "augment", "threshold", "expgrad")
+SYNTHESIZERS = ("gaussian_copula", "ctgan")
+CONSTRAINTS = ("demographic_parity", "equalized_odds")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 _UNKNOWN_KEY = (
@@ -59,7 +63,8 @@ class Option:
     """How one RunSpec field is checked and offered on the command line.
 
     ``kind`` is one of ``"str"``, ``"int"``, ``"float01"`` (strictly between 0 and 1),
-    ``"choice"``, ``"bool"``, ``"names"`` (a list of column names) or ``"mapping"``;
+    ``"choice"``, ``"bool"``, ``"names"`` (a list of column names), ``"mapping"`` or
+    ``"balance"`` (a strategy name, a YAML file read into its mapping, or a mapping);
     ``low`` is the minimum of an ``"int"``; ``choices`` the values of a ``"choice"``.
     ``cli`` is False for fields without a flag; ``hashed`` is False for fields that do not
     change what is computed (where the data lives). ``group`` orders the ``--help`` text.
@@ -88,6 +93,8 @@ class Option:
             return "a list of column names"
         elif self.kind == "mapping":
             text = "a mapping"
+        elif self.kind == "balance":
+            text = "uniform, parity, natural, a YAML file or a mapping group: share"
         else:
             text = "a string"
         return text + (" (or omitted for the default)" if self.nullable else "")
@@ -163,10 +170,55 @@ class RunSpec:
             nullable=False,
         ),
     )
-    intervention: Mapping[str, Any] | None = _f(
+    intervention: str | None = _f(
         None,
-        Option("What changes the training split before training (none yet).", "mapping", "data",
-               cli=False),
+        Option(
+            "Change the training split before training (the test split stays untouched): "
+            "reweigh, oversample, undersample, synth (SDV synthetic rows, tables), augment "
+            "(oversampling with transforms, images); or mitigate the model with fairlearn: "
+            "threshold (ThresholdOptimizer), expgrad (ExponentiatedGradient, --model logreg).",
+            "choice",
+            "data",
+            choices=INTERVENTIONS,
+        ),
+    )
+    balance: str | Mapping[str, Any] | None = _f(
+        None,
+        Option(
+            "Target composition of --intervention: uniform (equal group sizes), parity (equal "
+            "base rates in every group), natural, or FILE.yaml (group: share). Default: parity "
+            "for reweigh and synth, uniform otherwise.",
+            "balance",
+            "data",
+        ),
+    )
+    balance_by: tuple[str, ...] = _f(
+        (),
+        Option(
+            "Sensitive attribute whose groups --intervention balances (repeat for their "
+            "intersection; default: the first audited attribute).",
+            "names",
+            "data",
+        ),
+    )
+    synthesizer: str | None = _f(
+        None,
+        Option(
+            "SDV synthesizer of --intervention synth: gaussian_copula (default) or ctgan.",
+            "choice",
+            "data",
+            choices=SYNTHESIZERS,
+        ),
+    )
+    constraint: str | None = _f(
+        None,
+        Option(
+            "Fairness constraint of --intervention threshold/expgrad: demographic_parity "
+            "(default) or equalized_odds.",
+            "choice",
+            "data",
+            choices=CONSTRAINTS,
+        ),
     )
     model: str = _f(
         "auto",
@@ -274,7 +326,9 @@ class RunSpec:
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with ``changes`` applied (``None`` values and empty lists are ignored)."""
         changes = {
-            k: v for k, v in changes.items() if v is not None and not (k == "sensitive" and not v)
+            k: v
+            for k, v in changes.items()
+            if v is not None and not (k in ("sensitive", "balance_by") and not v)
         }
         spec = dataclasses.replace(self, **_normalise(changes))
         spec.validate(source="options")
@@ -292,6 +346,11 @@ class RunSpec:
                 raise SpecError(
                     _BAD_VALUE.format(source=source, key=f.name, allowed=opt.allowed(), value=value)
                 )
+        from fairsuite.interventions._apply import check_spec_fields
+        from fairsuite.interventions._strategy import check_balance_shape
+
+        check_balance_shape(self.balance, source=source)
+        check_spec_fields(self, source=source)
 
     # -- serialisation ------------------------------------------------------------------------
 
@@ -299,18 +358,27 @@ class RunSpec:
         """Plain data (lists, not tuples), in field order."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["sensitive"] = list(self.sensitive)
-        if self.intervention is not None:
-            out["intervention"] = dict(self.intervention)
+        out["balance_by"] = list(self.balance_by)
+        if isinstance(self.balance, Mapping):
+            out["balance"] = _plain(self.balance)
         return out
 
     def config_hash(self, **resolved: Any) -> str:
         """sha256 of the spec plus its resolved settings, without fields that do not change
         what is computed (``data_dir``); the run's identity."""
-        data = {k: v for k, v in self.to_dict().items() if _option(k).hashed}
+        data = {
+            k: v
+            for k, v in self.to_dict().items()
+            if _option(k).hashed and not (k in _UNSET_UNHASHED and v in (None, []))
+        }
         data.update(resolved)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
 
+
+#: Intervention settings left out of the hash while unset, so a run without an intervention
+#: keeps the identity it had before they existed.
+_UNSET_UNHASHED = ("balance", "balance_by", "synthesizer", "constraint")
 
 #: Earlier name of :class:`RunSpec` (an audit is one run).
 AuditSpec = RunSpec
@@ -332,15 +400,41 @@ def spec_fields(*, cli_only: bool = False) -> list[tuple[str, Option, Any]]:
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:
-    if "sensitive" in values:
-        sens = values["sensitive"]
-        if sens is None:
-            values["sensitive"] = ()
-        elif isinstance(sens, str):
-            values["sensitive"] = (sens,)
-        elif isinstance(sens, (list, tuple)):
-            values["sensitive"] = tuple(sens)
+    for key in ("sensitive", "balance_by"):
+        if key in values:
+            sens = values[key]
+            if sens is None:
+                values[key] = ()
+            elif isinstance(sens, str):
+                values[key] = (sens,)
+            elif isinstance(sens, (list, tuple)):
+                values[key] = tuple(sens)
+    balance = values.get("balance")
+    if isinstance(balance, str) and balance.lower().endswith((".yaml", ".yml")):
+        values["balance"] = _read_balance(Path(balance))
     return values
+
+
+_BALANCE_NOT_MAPPING = (
+    "{path}: a --balance file must be a YAML mapping group: share (shares summing to 1), or "
+    "group: {{label: share}}; got {kind}."
+)
+
+
+def _read_balance(path: Path) -> Mapping[str, Any]:
+    """A ``--balance FILE.yaml``: read into the mapping it holds (the spec keeps the content,
+    so the config hash follows the composition, not the file name)."""
+    data = _read_yaml(path)
+    if not isinstance(data, Mapping) or not data:
+        raise SpecError(_BALANCE_NOT_MAPPING.format(path=path, kind=type(data).__name__))
+    return _plain(data)
+
+
+def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """A (nested) mapping as plain dicts with string keys."""
+    return {
+        str(k): _plain(v) if isinstance(v, Mapping) else v for k, v in mapping.items()
+    }
 
 
 def _valid(opt: Option, value: Any) -> bool:
@@ -362,6 +456,8 @@ def _valid(opt: Option, value: Any) -> bool:
         return isinstance(value, tuple) and all(isinstance(s, str) and s for s in value)
     if opt.kind == "mapping":
         return isinstance(value, Mapping)
+    if opt.kind == "balance":
+        return (isinstance(value, str) and value != "") or isinstance(value, Mapping)
     return False  # pragma: no cover - every kind is listed above
 
 
@@ -446,5 +542,13 @@ def load_spec(path: str | os.PathLike[str]) -> RunSpec:
         If a key is unknown or a value is out of range (exit code 2).
     """
     path = Path(path)
-    spec = RunSpec.from_dict(_read_yaml(path), source=str(path))
+    data = _read_yaml(path)
+    balance = data.get("balance") if isinstance(data, dict) else None
+    if (
+        isinstance(balance, str)
+        and balance.lower().endswith((".yaml", ".yml"))
+        and not Path(balance).is_absolute()
+    ):
+        data = {**data, "balance": str(path.parent / balance)}
+    spec = RunSpec.from_dict(data, source=str(path))
     return dataclasses.replace(spec, dataset=_resolve_table_path(spec.dataset, path.parent))

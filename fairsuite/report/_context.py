@@ -70,6 +70,7 @@ AUDIT_KEYS = frozenset(
         "source",
         "headline",
         "timings",
+        "intervention",
     }
 )
 COMPARE_KEYS = frozenset(
@@ -840,7 +841,12 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
     ]
     if metrics["per_class"]:
         nav.append(("per-class", "Per class"))
-    nav += [("charts", "Charts"), ("training", "Training"), ("provenance", "Provenance")]
+    nav += [("charts", "Charts")]
+    if result.get("intervention"):
+        nav.append(("intervention", "Intervention"))
+    nav += [("training", "Training"), ("provenance", "Provenance")]
+    from fairsuite.report._intervention import intervention_context
+
     return {
         "nav": nav,
         "synthetic_names": [name] if ds.get("synthetic") else [],
@@ -874,6 +880,7 @@ def _audit_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "composition": _composition(ds.get("composition"), classes, sensitive, "audit"),
         "load_report": _load_report(ds.get("load_report")),
         "training": _training(result.get("training")),
+        "intervention": intervention_context(result.get("intervention"), classes),
         "provenance": _provenance(result, checksums, [("dataset", name), ("task", task)]),
         "summary": summary,
         "extras": _extras(result, AUDIT_KEYS),

@@ -31,7 +31,8 @@ class ImageSource:
     """Batches from a uint8 ``N x H x W x 3`` tensor on the device, augmented on the device.
 
     Augmentation (training only): random crop with ``pad`` pixels of zero padding and a random
-    horizontal flip, both drawn per image and applied to the whole batch in one gather. The
+    horizontal flip, both drawn per image and applied to the whole batch in one gather; images
+    marked in ``jitter`` (copies an intervention oversampled) also get random colour jitter. The
     result is float32, normalised, ``N x 3 x H x W`` in channels_last memory format.
     """
 
@@ -42,10 +43,12 @@ class ImageSource:
         mean: tuple[float, ...] = IMAGENET_MEAN,
         std: tuple[float, ...] = IMAGENET_STD,
         pad: int = 4,
+        jitter: torch.Tensor | None = None,
     ) -> None:
         import torch
 
         self.images = images
+        self.jitter = jitter
         self.n = images.shape[0]
         self.size = images.shape[1]
         self.pad = pad
@@ -78,7 +81,32 @@ class ImageSource:
             x = x[bi, rows.view(b, h, 1), cols.view(b, 1, h)]  # B x H x W x 3
         # NHWC memory seen as NCHW: channels_last without a copy.
         x = x.permute(0, 3, 1, 2).float()
+        if augment and self.jitter is not None:
+            x = _colour_jitter(x, self.jitter[idx], generator)
         return x.mul_(self.scale).sub_(self.shift)
+
+
+def _colour_jitter(
+    x: torch.Tensor, rows: torch.Tensor, generator: torch.Generator | None, strength: float = 0.3
+) -> torch.Tensor:
+    """Random brightness, contrast and saturation (factors in 1 +- ``strength``, drawn per
+    image) for the images where ``rows`` is True; pixel values stay in 0..255."""
+    import torch
+
+    b = x.shape[0]
+    dev = x.device
+
+    def factor() -> torch.Tensor:
+        f = 1.0 + strength * (2.0 * torch.rand((b, 1, 1, 1), device=dev, generator=generator) - 1)
+        return torch.where(rows.view(b, 1, 1, 1), f, torch.ones_like(f))
+
+    brightness, contrast, saturation = factor(), factor(), factor()
+    x = x * brightness
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * contrast + mean
+    gray = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+    x = (x - gray) * saturation + gray
+    return x.clamp_(0.0, 255.0)
 
 
 class TensorSource:

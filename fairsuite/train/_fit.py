@@ -600,7 +600,13 @@ def _fit_images(
     all_img = torch.from_numpy(images).to(dev)
     fit_idx = torch.from_numpy(np.flatnonzero(~is_val)).to(dev)
     val_idx = torch.from_numpy(np.flatnonzero(is_val)).to(dev)
-    src_fit = ImageSource(all_img[fit_idx])
+    # Rows an intervention marked ``augment`` (oversampled copies) also get colour jitter.
+    jitter = (
+        torch.from_numpy(rows.frame["augment"].to_numpy(dtype=bool)).to(dev)[fit_idx]
+        if "augment" in rows.frame.columns
+        else None
+    )
+    src_fit = ImageSource(all_img[fit_idx], jitter=jitter)
     src_val = ImageSource(all_img[val_idx]) if n_val else None
     del all_img
     yt = torch.from_numpy(y).to(dev)
