@@ -237,7 +237,8 @@ def apply_intervention(
         "added": max(n_after - kept, 0),
         "removed": n_before - kept,
         "reweighted": 0,
-        "synthetic": int(out["is_synthetic"].sum()) if "is_synthetic" in out.columns else 0,
+        # generated rows only (a synthetic dataset's own rows already carry is_synthetic)
+        "synthetic": int((sampler.sample_indices_ < 0).sum()),
         "duplicated": int(out[sampler.flag].sum()) if hasattr(sampler, "flag") else 0,
     }
     record.update({

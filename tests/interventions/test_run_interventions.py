@@ -233,6 +233,7 @@ def test_augment_marks_copies_and_the_jitter_reaches_training(monkeypatch) -> No
     record, _ = run(spec)
     iv = record.intervention
     assert iv is not None and iv["by"] == ["skin_tone"] and iv["rows"]["duplicated"] > 0
+    assert iv["rows"]["synthetic"] == 0  # copies of generated images are not new synthetic rows
     jitter = next(j for j in seen if j is not None)
     assert 0 < int(jitter.sum()) <= iv["rows"]["duplicated"]
     sizes = {g: sum(d.values()) for g, d in iv["after"].items()}
