@@ -36,6 +36,8 @@ _LAZY = {
     "evaluate": ("fairsuite.experiments", "evaluate"),
     "reevaluate": ("fairsuite.experiments", "reevaluate"),
     "run": ("fairsuite.experiments", "run"),
+    "sweep": ("fairsuite.experiments", "sweep"),
+    "SweepSpec": ("fairsuite.experiments", "SweepSpec"),
     "RunSpec": ("fairsuite.experiments", "RunSpec"),
     "RunRecord": ("fairsuite.experiments", "RunRecord"),
     "load": ("fairsuite.data", "load"),

@@ -22,6 +22,7 @@ from fairsuite.cli._common import (
 from fairsuite.cli._datasets import datasets
 from fairsuite.cli._experiments import audit, compare, evaluate
 from fairsuite.cli._gate import gate
+from fairsuite.cli._sweep import sweep
 
 __all__ = ["cli", "main"]
 
@@ -40,6 +41,7 @@ cli.add_command(audit)
 cli.add_command(compare)
 cli.add_command(evaluate)
 cli.add_command(gate)
+cli.add_command(sweep)
 cli.add_command(datasets)
 add_debug_option(cli)  # every subcommand accepts --debug too (errors say "run with --debug")
 

@@ -141,20 +141,15 @@ def _default_out(name: str, config_hash: str) -> str:
 
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.argument("datasets", nargs=-1, required=True)
-@click.option(
-    "--train-size",
-    type=click.IntRange(min=10),
-    default=None,
-    help="Training rows per model [default: the smallest training split].",
-)
 @spec_options()
 @output_options
 @gate_options
-def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) -> None:
+def compare(datasets: tuple[str, ...], **params: Any) -> None:
     """Train one model per dataset and test every model on every dataset (an N x N table).
 
-    Every model gets the same settings and the same number of training rows; datasets must
-    share the task and the sensitive attributes through the shared taxonomy. A single YAML
+    Every model gets the same settings and the same number of training rows (--train-size,
+    default: the smallest training split); datasets must share the task and the sensitive
+    attributes through the shared taxonomy. A single YAML
     argument is read as a compare spec (the audit keys plus `datasets` and `train_size`).
 
     \b
@@ -167,10 +162,11 @@ def compare(datasets: tuple[str, ...], train_size: int | None, **params: Any) ->
 
     names = list(datasets)
     spec = RunSpec()
+    train_size = params.get("train_size")
     if len(names) == 1 and names[0].lower().endswith((".yaml", ".yml")):
         names, spec, spec_train_size = load_compare_spec(names[0])
         train_size = train_size or spec_train_size
-    spec = spec.replace(**_changes(params))
+    spec = spec.replace(**{k: v for k, v in _changes(params).items() if k != "train_size"})
     if len(names) < 2:
         raise click.UsageError(
             "compare needs two or more datasets (or one compare spec .yaml); "

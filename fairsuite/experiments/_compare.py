@@ -190,6 +190,8 @@ def compare(
     smallest = min(sizes.values())
     if spec.max_train_rows is not None:
         smallest = min(smallest, spec.max_train_rows)
+    if train_size is None:
+        train_size = spec.train_size
     size = smallest if train_size is None else train_size
     for d in datasets:
         if size > sizes[d.name]:
@@ -212,7 +214,7 @@ def compare(
         check_out_dir(out, config_hash, force=force)
     for d in datasets:
         check_evaluable(d, sensitive, spec.min_group_size)
-    run_spec = dataclasses.replace(spec, max_train_rows=size)
+    run_spec = dataclasses.replace(spec, max_train_rows=size, train_size=None, composition=None)
     # pre-flight: every image of every dataset is decoded before the first model trains
     splits = {
         ld.dataset.name: split_stage(ld, run_spec, settings, progress=progress) for ld in loaded

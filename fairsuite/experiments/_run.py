@@ -281,6 +281,11 @@ def split_stage(
         mask = np.ones(len(table), dtype=bool)
         mask[drop] = False
         dataset = dataclasses.replace(dataset, table=table[mask].reset_index(drop=True))
+    natural = spec.composition in (None, "natural")
+    if spec.train_size is not None or not natural:
+        dataset, dropped = _subsample(dataset, loaded.audited, spec)
+        if dropped:
+            excluded["beyond train_size (nested subsample)"] = dropped
     before = int((dataset.table["split"] == "train").sum())
     dataset = check_images(
         dataset, image_size=settings.image_size, allow_missing=spec.allow_missing, progress=progress
@@ -296,6 +301,46 @@ def split_stage(
         rows_listed,
         excluded,
     )
+
+
+def _subsample(
+    dataset: Dataset, audited: tuple[str, ...], spec: RunSpec
+) -> tuple[Dataset, int]:
+    """The nested ``train_size`` subsample of the training rows at ``spec.composition``.
+
+    Each group x label cell's rows are put in one order seeded by ``spec.seed`` and a size takes
+    a prefix of every cell, with the rows per cell allocated by a divisor sequence that does
+    not depend on which other sizes are run: for one seed and composition, the rows of a
+    smaller size are a subset of a larger size's (:func:`fairsuite.interventions.nested_subsets`).
+    """
+    from fairsuite.interventions import nested_subsets
+    from fairsuite.interventions._strategy import cell_counts, target_shares
+
+    table = dataset.table
+    is_train = (table["split"] == "train").to_numpy()
+    train = table[is_train]
+    by = tuple(spec.composition_by) or tuple(spec.balance_by) or tuple(audited[:1])
+    strategy = spec.composition if spec.composition is not None else "natural"
+    size = spec.train_size
+    if size is None:  # the largest subsample the training rows allow at this composition
+        counts = cell_counts(train, by)
+        shares = target_shares(strategy, counts, by=by, classes=tuple(dataset.classes))
+        # each cell gets within one row of share * size: keep one row of slack per cell
+        size = max(1, int(min((counts.get(k, 0) - 1) / s for k, s in shares.items() if s > 0)))
+    keep_pos = nested_subsets(
+        train.reset_index(drop=True),
+        [int(size)],
+        by=by,
+        sampling_strategy=strategy,
+        classes=tuple(dataset.classes),
+        random_state=spec.seed,
+    )[0]
+    keep = np.zeros(len(train), dtype=bool)
+    keep[keep_pos] = True
+    mask = np.ones(len(table), dtype=bool)
+    mask[np.flatnonzero(is_train)[~keep]] = False
+    new = dataclasses.replace(dataset, table=table[mask].reset_index(drop=True))
+    return new, int((~keep).sum())
 
 
 def intervene_stage(

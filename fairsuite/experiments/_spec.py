@@ -220,6 +220,37 @@ class RunSpec:
             choices=CONSTRAINTS,
         ),
     )
+    train_size: int | None = _f(
+        None,
+        Option(
+            "Train on exactly this many rows of the training split: a nested subsample at "
+            "--composition (for one seed and composition, a smaller size's rows are a subset of "
+            "a larger's). A size a group x label cell cannot fill is an error naming the cell.",
+            "int",
+            "data",
+            low=10,
+        ),
+    )
+    composition: str | Mapping[str, Any] | None = _f(
+        None,
+        Option(
+            "Composition of the --train-size subsample over --composition-by: natural "
+            "(default), uniform, parity, GROUP=SHARE (one group's share, the others in their "
+            "natural proportions), or FILE.yaml (group: share). Without --train-size: the "
+            "largest subsample the training rows allow at that composition.",
+            "balance",
+            "data",
+        ),
+    )
+    composition_by: tuple[str, ...] = _f(
+        (),
+        Option(
+            "Sensitive attribute --composition is over (repeat for an intersection; default: "
+            "--balance-by, else the first audited attribute).",
+            "names",
+            "data",
+        ),
+    )
     model: str = _f(
         "auto",
         Option(
@@ -328,7 +359,8 @@ class RunSpec:
         changes = {
             k: v
             for k, v in changes.items()
-            if v is not None and not (k in ("sensitive", "balance_by") and not v)
+            if v is not None
+            and not (k in ("sensitive", "balance_by", "composition_by") and not v)
         }
         spec = dataclasses.replace(self, **_normalise(changes))
         spec.validate(source="options")
@@ -350,6 +382,7 @@ class RunSpec:
         from fairsuite.interventions._strategy import check_balance_shape
 
         check_balance_shape(self.balance, source=source)
+        check_balance_shape(self.composition, source=source, allow_one_group=True)
         check_spec_fields(self, source=source)
 
     # -- serialisation ------------------------------------------------------------------------
@@ -359,8 +392,11 @@ class RunSpec:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["sensitive"] = list(self.sensitive)
         out["balance_by"] = list(self.balance_by)
+        out["composition_by"] = list(self.composition_by)
         if isinstance(self.balance, Mapping):
             out["balance"] = _plain(self.balance)
+        if isinstance(self.composition, Mapping):
+            out["composition"] = _plain(self.composition)
         return out
 
     def config_hash(self, **resolved: Any) -> str:
@@ -378,7 +414,15 @@ class RunSpec:
 
 #: Intervention settings left out of the hash while unset, so a run without an intervention
 #: keeps the identity it had before they existed.
-_UNSET_UNHASHED = ("balance", "balance_by", "synthesizer", "constraint")
+_UNSET_UNHASHED = (
+    "balance",
+    "balance_by",
+    "synthesizer",
+    "constraint",
+    "train_size",
+    "composition",
+    "composition_by",
+)
 
 #: Earlier name of :class:`RunSpec` (an audit is one run).
 AuditSpec = RunSpec
@@ -400,7 +444,7 @@ def spec_fields(*, cli_only: bool = False) -> list[tuple[str, Option, Any]]:
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:
-    for key in ("sensitive", "balance_by"):
+    for key in ("sensitive", "balance_by", "composition_by"):
         if key in values:
             sens = values[key]
             if sens is None:
@@ -409,9 +453,10 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
                 values[key] = (sens,)
             elif isinstance(sens, (list, tuple)):
                 values[key] = tuple(sens)
-    balance = values.get("balance")
-    if isinstance(balance, str) and balance.lower().endswith((".yaml", ".yml")):
-        values["balance"] = _read_balance(Path(balance))
+    for key in ("balance", "composition"):
+        value = values.get(key)
+        if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
+            values[key] = _read_balance(Path(value))
     return values
 
 

@@ -67,15 +67,21 @@ def allocate(shares: Mapping[Cell, float], n: int) -> dict[Cell, int]:
 
 
 def _grow(current: dict[Cell, int], shares: Mapping[Cell, float], n: int) -> dict[Cell, int]:
-    """Add rows to ``current`` until it sums to ``n``, each to the cell furthest below its
-    share: allocations for growing sizes are nested (never shrink)."""
+    """Add rows to ``current`` until it sums to ``n``, one at a time, each to the cell with the
+    smallest ``(rows + 0.5) / share`` (Sainte-Lague's divisor sequence).
+
+    A divisor sequence is house-monotone and does not depend on the sizes asked before: the
+    allocation for ``n`` is the first ``n`` picks of one fixed sequence, so a run that draws
+    only its own size gets the same rows as a sweep that draws every size, allocations for
+    growing sizes are nested, and every cell stays within about one row of ``share * n``.
+    """
     out = dict(current)
-    heap = [(-(shares[k] * n - out[k]), i, k) for i, k in enumerate(shares) if shares[k] > 0]
+    heap = [((out[k] + 0.5) / shares[k], i, k) for i, k in enumerate(shares) if shares[k] > 0]
     heapq.heapify(heap)
     for _ in range(n - sum(out.values())):
         _, i, k = heapq.heappop(heap)
         out[k] += 1
-        heapq.heappush(heap, (-(shares[k] * n - out[k]), i, k))
+        heapq.heappush(heap, ((out[k] + 0.5) / shares[k], i, k))
     return out
 
 

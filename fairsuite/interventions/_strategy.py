@@ -26,6 +26,7 @@ from fairsuite.exceptions import InvalidInputError, SpecError
 
 __all__ = [
     "STRATEGY_NAMES",
+    "one_group_share",
     "Cell",
     "check_balance_shape",
     "group_keys",
@@ -74,8 +75,24 @@ OTHER_MISSING = (
 )
 
 
-def check_balance_shape(value: Any, *, source: str = "run spec") -> None:
-    """Check a ``balance`` value without data: a name, a YAML path, or shares summing to 1.
+def one_group_share(value: Any) -> tuple[str, float] | None:
+    """``"GROUP=SHARE"`` as (group, share), else None (the share must be in [0, 1])."""
+    if not isinstance(value, str) or "=" not in value:
+        return None
+    group, _, share = value.rpartition("=")
+    try:
+        f = float(share)
+    except ValueError:
+        return None
+    return (group.strip(), f) if group.strip() and 0.0 <= f <= 1.0 else None
+
+
+def check_balance_shape(
+    value: Any, *, source: str = "run spec", allow_one_group: bool = False
+) -> None:
+    """Check a ``balance`` value without data: a name, a YAML path, or shares summing to 1
+    (with ``allow_one_group``, also ``"GROUP=SHARE"``: one group's share, the others in their
+    natural proportions).
 
     Raises
     ------
@@ -86,6 +103,8 @@ def check_balance_shape(value: Any, *, source: str = "run spec") -> None:
         return
     if isinstance(value, str):
         if value in STRATEGY_NAMES or value.lower().endswith((".yaml", ".yml")):
+            return
+        if allow_one_group and one_group_share(value) is not None:
             return
         raise SpecError(
             _BAD_SHAPE.format(source=source, names=", ".join(STRATEGY_NAMES), value=value)
@@ -161,6 +180,18 @@ def target_shares(
         return counts.get((g, c), 0) / n_g[g] if n_g[g] else 0.0
 
     cells = [(g, c) for g in groups for c in labels]
+    one = one_group_share(strategy)
+    if one is not None:  # one group's share; the others keep their natural proportions
+        group, share = one
+        if group not in n_g:
+            raise SpecError(
+                UNKNOWN_GROUP.format(group=group, by=SEP.join(by), groups=", ".join(groups))
+            )
+        rest = n - n_g[group]
+        strategy = {
+            g: share if g == group else ((1.0 - share) * n_g[g] / rest if rest else 0.0)
+            for g in groups
+        }
     if isinstance(strategy, str):
         if strategy == "natural":
             shares = {k: counts.get(k, 0) / n for k in cells}

@@ -10,5 +10,6 @@ images, every group name is escaped, and the same document gives the same bytes.
 from __future__ import annotations
 
 from fairsuite.report._render import render_html, write_report
+from fairsuite.report._sweep import render_sweep_html, write_sweep_report
 
-__all__ = ["render_html", "write_report"]
+__all__ = ["render_html", "write_report", "render_sweep_html", "write_sweep_report"]

@@ -16,14 +16,23 @@ AUDITS = Path(__file__).resolve().parents[2] / "audits"
 
 @pytest.mark.parametrize(
     "path",
-    # audits/ also holds compare specs (a-vs-b) and gate policies (policy-*, tests/gate)
+    # audits/ also holds compare specs (a-vs-b), gate policies (policy-*, tests/gate) and
+    # sweep specs (sweep-*, below)
     sorted(p for p in AUDITS.glob("*.yaml") if "-vs-" not in p.name
-           and not p.name.startswith("policy-")),
+           and not p.name.startswith(("policy-", "sweep-"))),
 )
 def test_shipped_audit_specs_parse(path: Path) -> None:
     spec = load_spec(path)
     assert spec.dataset in {"fairface", "utkface", "adult", "compas", "synthfaces"}
     assert spec.sensitive, f"{path.name} names no sensitive attribute"
+
+
+@pytest.mark.parametrize("path", sorted(AUDITS.glob("sweep-*.yaml")), ids=lambda p: p.name)
+def test_shipped_sweep_specs_parse(path: Path) -> None:
+    from fairsuite.experiments import load_sweep_spec
+
+    spec = load_sweep_spec(path)
+    assert len(spec.grid()) >= 8 and spec.base.sensitive
 
 
 def test_shipped_compare_spec_parses() -> None:

@@ -357,10 +357,10 @@ def test_gate_verdict_by_text_and_colour(
 
 def test_unknown_keys_and_missing_sections_are_tolerated(audit_doc: dict[str, Any]) -> None:
     doc = copy.deepcopy(audit_doc)
-    doc["intervention"] = {"kind": "rebalance", "target": {"race": "uniform"}}
+    doc["calibration"] = {"kind": "isotonic", "target": {"race": "uniform"}}
     html = render_html(doc)
     assert "Other fields in this result (1)" in html
-    assert "rebalance" in html
+    assert "isotonic" in html
     bare = render_html({"schema_version": 1, "kind": "audit"})
     for section in AUDIT_SECTIONS:
         assert f'<section id="{section}"' in bare

@@ -1,0 +1,77 @@
+"""Sweep throughput: runs per hour of one small Adult sweep, serial against the local pool.
+
+Both executors run the same grid (sizes x compositions x seeds, logistic regression by default)
+into fresh run stores in the same invocation, so the ratio is measured under the same machine
+load. Peak memory: the largest resident set of this process (serial) and of any worker
+(local), from ``getrusage``.
+
+    .venv/bin/python benchmarks/bench_sweep.py --data-dir ../shared/data
+    .venv/bin/python benchmarks/bench_sweep.py --data-dir ../shared/data --model hgb --jobs 2
+
+Add ``--executors serial,local,ray`` to include Ray (``pip install 'fairsuite[ray]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fairsuite.experiments import RunSpec, SweepSpec, sweep
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default="../shared/data")
+    ap.add_argument("--model", default="logreg")
+    ap.add_argument("--sizes", default="2000,8000")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--executors", default="serial,local")
+    args = ap.parse_args(argv)
+    base = RunSpec(dataset="adult", data_dir=args.data_dir, model=args.model,
+                   sensitive=("gender",), n_boot=0)
+    spec = SweepSpec(
+        base,
+        sizes=tuple(int(s) for s in args.sizes.split(",")),
+        compositions=("natural", "uniform"),
+        seeds=tuple(int(s) for s in args.seeds.split(",")),
+    )
+    n = len(spec.grid())
+    print(f"grid: {n} runs of adult, model {args.model}, sizes {args.sizes}, seeds {args.seeds}")
+    rates: dict[str, float] = {}
+    tables = {}
+    for name in args.executors.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            result = sweep(spec, Path(tmp) / name, executor=name, jobs=args.jobs,
+                           progress=False, report=False)
+            seconds = time.perf_counter() - t0
+            tables[name] = result.results
+        rates[name] = n / seconds * 3600
+        self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"{name:<7} {seconds:7.1f} s  {rates[name]:8.0f} runs/hour  "
+            f"failed {result.status['failed']}  peak RSS: driver {self_mb:,.0f} MiB, "
+            f"largest worker {child_mb:,.0f} MiB"
+        )
+    if "serial" in rates:
+        for name, rate in rates.items():
+            if name != "serial":
+                print(f"ratio {name}/serial: {rate / rates['serial']:.2f}x runs per hour")
+        cols = ["run", "tested_on", "kind", "attribute", "group", "metric", "value"]
+        ref = tables["serial"][cols].sort_values(cols[:6]).reset_index(drop=True)
+        for name, table in tables.items():
+            same = table[cols].sort_values(cols[:6]).reset_index(drop=True).equals(ref)
+            print(f"{name}: results table identical to serial: {same}")
+            if not same:
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
