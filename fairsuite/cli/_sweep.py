@@ -188,9 +188,9 @@ def format_sweep_summary(result: Any) -> str:
         )
         for r in shown.itertuples():
             lines.append(
-                f"  {r.metric:<32} {r.attribute:<18} {r.composition:<12} {r.intervention:<10} "
-                f"{r.slope_per_decade:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]  "
-                f"(tested on {r.tested_on})"
+                f"  {r.metric:<30} {r.attribute:<14} {r.model:<8} {r.composition:<12} "
+                f"{r.intervention:<10} {r.slope_per_decade:+.4f} "
+                f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]  (tested on {r.tested_on})"
             )
     lines.append(
         f"wrote {result.out}/results.parquet, {result.out}/slopes.csv, {result.out}/report.html"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fairsuite.data._dataset import Dataset
@@ -71,6 +71,7 @@ def load(
     require_images: bool = True,
     strict_data: bool = False,
     seed: int = 0,
+    options: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Open a dataset by card name or file path; the single front door of every command.
 
@@ -95,6 +96,9 @@ def load(
         Raise when a data file's checksum differs from its card (else warn and record).
     seed : int
         Seed of the split of datasets without an official one.
+    options : mapping, optional
+        Options of the dataset's loader (``synthfaces``: ``n``, ``proportions``,
+        ``difficulty``, ``image_size``); unknown options are an error naming the allowed ones.
 
     Returns
     -------
@@ -135,6 +139,7 @@ def load(
             allow_missing=allow_missing,
             require_images=require_images,
             random_state=seed,
+            **dict(options or {}),
         )
     check = integrity(dataset)
     for m in check["mismatches"]:

@@ -164,6 +164,7 @@ def load_stage(spec: RunSpec) -> Loaded:
         allow_missing=spec.allow_missing,
         strict_data=spec.strict_data,
         seed=spec.seed,
+        options=spec.dataset_options,
     )
     audited = _check_sensitive(dataset, spec.sensitive)
     return Loaded(dataset, audited, target_attributes(dataset, audited), integrity(dataset))

@@ -123,6 +123,16 @@ class RunSpec:
             nullable=False,
         ),
     )
+    dataset_options: Mapping[str, Any] | None = _f(
+        None,
+        Option(
+            "Options of the dataset's loader, in a spec file (synthfaces: n, proportions, "
+            "difficulty, image_size).",
+            "mapping",
+            "data",
+            cli=False,
+        ),
+    )
     task: str | None = _f(
         None,
         Option("Target to predict, one of the card's tasks (default: the card's).", "str", "data"),
@@ -397,6 +407,8 @@ class RunSpec:
             out["balance"] = _plain(self.balance)
         if isinstance(self.composition, Mapping):
             out["composition"] = _plain(self.composition)
+        if isinstance(self.dataset_options, Mapping):
+            out["dataset_options"] = _plain(self.dataset_options)
         return out
 
     def config_hash(self, **resolved: Any) -> str:
@@ -415,6 +427,7 @@ class RunSpec:
 #: Intervention settings left out of the hash while unset, so a run without an intervention
 #: keeps the identity it had before they existed.
 _UNSET_UNHASHED = (
+    "dataset_options",
     "balance",
     "balance_by",
     "synthesizer",

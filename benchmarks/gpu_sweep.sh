@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Face sweeps on one CUDA GPU (issues 10 and 11), unattended, in well under 10 minutes on an H100:
+#  1. UTKFace gender, the share of Black faces in a 3,000-row training split (5%, 20%, natural,
+#     40%) x 3 seeds, resnet18 at 112 px (GPU defaults), tested on UTKFace and on FairFace,
+#     broken down by race x gender (audits/sweep-utkface-black-share.yaml);
+#  2. synthfaces: the planted minority's training share from 5% to 50% x 3 seeds
+#     (audits/sweep-synthfaces.yaml);
+#  3. synthfaces (20,000 faces: 200 test rows of the minority) audited as it is, with the
+#     minority oversampled, and with it oversampled with transforms (augment), GPU settings.
+# Data: a data root holding fairface/ and utkface/ in their own layouts, or the archive
+# .gpu_data/faces112.tgz (the same files, images re-encoded at 112 px; made by
+# benchmarks/pack_faces.py, carried to the device machine). Missing pure-Python packages
+# (platformdirs, fairlearn) can be carried as wheels in .gpu_wheels/.
+#   OUT=/tmp/out bash benchmarks/gpu_sweep.sh            # DEVICE=cpu EPOCHS=1 for a smoke run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec 2>&1
+PY="${PYTHON:-python3}"
+OUT="${OUT:-/tmp/fairsuite-gpu-sweep}"
+DEVICE="${DEVICE:-cuda}"
+EXTRA=(--device "$DEVICE" --quiet)
+[ -n "${EPOCHS:-}" ] && EXTRA+=(--epochs "$EPOCHS")
+[ -n "${IMAGE_SIZE:-}" ] && EXTRA+=(--image-size "$IMAGE_SIZE")
+mkdir -p "$OUT"
+if ls .gpu_wheels/*.whl >/dev/null 2>&1; then
+  "$PY" -m pip install -q --no-index --no-deps .gpu_wheels/*.whl || true
+fi
+"$PY" -c "import fairsuite" 2>/dev/null || export PYTHONPATH="$(pwd)${PYTHONPATH:+:$PYTHONPATH}"
+if [ -z "${FAIRSUITE_TEST_DATA:-}" ] && [ -f .gpu_data/faces112.tgz ]; then
+  tar xzf .gpu_data/faces112.tgz -C /tmp && export FAIRSUITE_TEST_DATA=/tmp/data
+fi
+DATA="${FAIRSUITE_TEST_DATA:-../shared/data}"
+export FAIRSUITE_CACHE="${FAIRSUITE_CACHE:-$(mktemp -d /tmp/fairsuite-cache.XXXXXX)}" PYTHONUNBUFFERED=1
+"$PY" -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
+t0=$SECONDS
+
+echo "== 1. UTKFace: share of Black faces x seeds, tested on UTKFace and FairFace"
+"$PY" -m fairsuite sweep audits/sweep-utkface-black-share.yaml --data-dir "$DATA" --allow-missing \
+  --sizes "${UTK_SIZE:-3000}" --seeds 0,1,2 --out /tmp/sw-utk "${EXTRA[@]}" || echo "sweep 1 rc=$?"
+cp /tmp/sw-utk/report.html "$OUT/utk_report.html" || true
+cp /tmp/sw-utk/results.parquet "$OUT/utk_results.parquet" || true
+"$PY" - <<'EOF' || true
+import pandas as pd
+r = pd.read_parquet("/tmp/sw-utk/results.parquet")
+g = r[(r.kind == "group") & (r.attribute == "race x gender") & (r.metric == "accuracy")
+      & r.group.isin(["Black x Female", "White x Male"])]
+t = g.groupby(["tested_on", "group", "composition"]).agg(
+    acc=("value", "mean"), lo=("ci_low", "mean"), hi=("ci_high", "mean"), runs=("value", "size"))
+print(t.round(3).to_string())
+EOF
+echo "== 1 done at $((SECONDS - t0)) s"
+
+echo "== 2. synthfaces: the minority's training share from 5% to 50%"
+"$PY" -m fairsuite sweep audits/sweep-synthfaces.yaml --out /tmp/sw-synth "${EXTRA[@]}" || echo "sweep 2 rc=$?"
+cp /tmp/sw-synth/results.parquet "$OUT/synth_results.parquet" || true
+"$PY" - <<'EOF' || true
+import pandas as pd
+r = pd.read_parquet("/tmp/sw-synth/results.parquet")
+d = r[(r.kind == "group") & (r.attribute == "skin_tone") & (r.group == "dark") & (r.metric == "error_rate")]
+print(d.groupby("composition").agg(err=("value", "mean"), lo=("ci_low", "mean"),
+      hi=("ci_high", "mean"), runs=("value", "size")).round(3).to_string())
+EOF
+echo "== 2 done at $((SECONDS - t0)) s"
+
+echo "== 3. synthfaces as it is, oversampled, augmented (GPU settings)"
+for iv in none oversample augment; do
+  args=()
+  [ "$iv" != none ] && args=(--intervention "$iv" --balance uniform --balance-by skin_tone)
+  "$PY" -m fairsuite audit audits/synthfaces-20k.yaml "${args[@]}" \
+    --out "/tmp/synth-$iv" --force "${EXTRA[@]}" | grep -E "overall|worst|skin_tone  " || true
+  cp "/tmp/synth-$iv/result.json" "$OUT/synth_$iv.json" || true
+done
+echo "== all done at $((SECONDS - t0)) s"
