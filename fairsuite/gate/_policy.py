@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fairsuite.exceptions import GateConfigError
+from fairsuite.metrics._definitions import BINARY_METRICS
 
 __all__ = [
     "Policy",
@@ -38,18 +39,8 @@ Severity = Literal["error", "warn"]
 #: and ``ratio`` (an attribute's disparity: max - min, min / max), ``summary`` (an attribute's
 #: fairness summary), ``headline`` (the result's one headline).
 SELECTORS: tuple[str, ...] = ("overall", "group", "difference", "ratio", "summary", "headline")
-METRICS: tuple[str, ...] = (
-    "accuracy",
-    "error_rate",
-    "selection_rate",
-    "base_rate",
-    "tpr",
-    "fpr",
-    "fnr",
-    "tnr",
-    "precision",
-    "auc",
-)
+#: The metrics a check may name: those evaluate() reports (one list, in fairsuite.metrics).
+METRICS: tuple[str, ...] = BINARY_METRICS
 SUMMARIES: tuple[str, ...] = (
     "demographic_parity_difference",
     "demographic_parity_ratio",
