@@ -12,6 +12,10 @@
 # benchmarks/pack_faces.py, carried to the device machine). Missing pure-Python packages
 # (platformdirs, fairlearn) can be carried as wheels in .gpu_wheels/.
 #   OUT=/tmp/out bash benchmarks/gpu_sweep.sh            # DEVICE=cpu EPOCHS=1 for a smoke run
+#   RAY=1 OUT=/tmp/out bash benchmarks/gpu_sweep.sh      # part 1 again on the Ray executor
+# RAY=1 (needs `pip install 'fairsuite[ray]'`, or ray's wheels in .gpu_wheels/) reruns part 1
+# into a fresh store on a local Ray instance with GPUS_PER_RUN (default 0.25: four runs packed
+# on the GPU) and CPUS_PER_RUN (default 2) per run, and prints both wall times (runs per hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec 2>&1
@@ -49,6 +53,16 @@ t = g.groupby(["tested_on", "group", "composition"]).agg(
 print(t.round(3).to_string())
 EOF
 echo "== 1 done at $((SECONDS - t0)) s"
+if [ -n "${RAY:-}" ]; then
+  echo "== 1r. part 1 on Ray, ${GPUS_PER_RUN:-0.25} GPU and ${CPUS_PER_RUN:-2} CPUs per run"
+  t1=$SECONDS
+  "$PY" -m fairsuite sweep audits/sweep-utkface-black-share.yaml --data-dir "$DATA" \
+    --allow-missing --sizes "${UTK_SIZE:-3000}" --seeds 0,1,2 --out /tmp/sw-utk-ray \
+    --executor ray --gpus-per-run "${GPUS_PER_RUN:-0.25}" --cpus-per-run "${CPUS_PER_RUN:-2}" \
+    "${EXTRA[@]}" || echo "sweep 1r rc=$?"
+  cp /tmp/sw-utk-ray/results.parquet "$OUT/utk_results_ray.parquet" || true
+  echo "== 1r done in $((SECONDS - t1)) s (one run at a time: part 1 above)"
+fi
 
 echo "== 2. synthfaces: the minority's training share from 5% to 50%"
 "$PY" -m fairsuite sweep audits/sweep-synthfaces.yaml --out /tmp/sw-synth "${EXTRA[@]}" || echo "sweep 2 rc=$?"

@@ -70,6 +70,11 @@ def _base_options(f: Any) -> Any:
               help="Workers of the local executor [default: one per core].")
 @click.option("--ray-address", default=None,
               help="Ray cluster to use (else $RAY_ADDRESS, else a local Ray instance).")
+@click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Ray executor: CPUs each run asks for (its thread count too). [default: 1]")
+@click.option("--gpus-per-run", type=click.FloatRange(min=0), default=None,
+              help="Ray executor: GPUs each run asks for; a fraction such as 0.25 packs four "
+              "runs on one GPU. [default: 0]")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The run store and the results [default: ./fairsuite-runs/sweep-<name>].")
 @click.option("--status", "status_only", is_flag=True,
@@ -95,6 +100,7 @@ def sweep(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         fairsuite sweep --dataset adult --model logreg --sensitive gender \\
             --sizes 1000,4000,16000 --balance natural,uniform --seeds 0,1 --out runs/adult
         fairsuite sweep audits/sweep-synthfaces.yaml --executor local --jobs 2
+        fairsuite sweep audits/sweep-synthfaces.yaml --executor ray --gpus-per-run 0.25
         fairsuite sweep audits/sweep-synthfaces.yaml --status
     """
     from fairsuite._io import dumps_json
@@ -147,7 +153,13 @@ def sweep(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
             for key, err in status["failed_runs"].items():
                 click.echo(f"  failed {key}: {err}")
         return
-    options = {"address": params["ray_address"]} if params["executor"] == "ray" else {}
+    ray_options = {"address": params["ray_address"], "num_cpus": params["cpus_per_run"],
+                   "num_gpus": params["gpus_per_run"]}
+    if params["executor"] != "ray" and any(v is not None for v in ray_options.values()):
+        raise click.UsageError(
+            "--ray-address, --cpus-per-run and --gpus-per-run need --executor ray."
+        )
+    options = ray_options if params["executor"] == "ray" else {}
     result = run_sweep(
         sweep_spec,
         out,

@@ -10,9 +10,12 @@ one without decoding anything.
 
 Building runs in parallel on all cores (a process pool over chunks; each worker writes its slice
 straight into the memory map) and is atomic: the cache is built in a temporary folder and renamed
-into place, so concurrent builders (pytest-xdist workers, two notebooks) never see a half-written
-cache. Files that cannot be decoded (truncated, corrupt, not an image, missing) are listed with
-their reason in :attr:`ImageCache.failed`, masked out in :attr:`ImageCache.ok`, and reported by a
+into place, so concurrent builders (pytest-xdist workers, two notebooks, the runs of a sweep on
+one node) never see a half-written cache. A lock file per cache key (``flock``) makes a second
+builder wait for the first and then read its cache instead of decoding everything again; every
+later run on the node memory-maps the same file. Files that cannot be decoded (truncated,
+corrupt, not an image, missing) are listed with their reason in :attr:`ImageCache.failed`,
+masked out in :attr:`ImageCache.ok`, and reported by a
 :class:`~fairsuite.exceptions.DataFairnessWarning` with their count -- never dropped silently.
 Only when every image fails is it an error.
 """
@@ -27,7 +30,7 @@ import shutil
 import sys
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,6 +261,72 @@ def _read_meta(directory: Path) -> dict[str, Any] | None:
     return meta
 
 
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (``flock``): concurrent builders of one cache on a node
+    wait for the first instead of decoding everything again. Where locking is unavailable
+    (no ``fcntl``, a file system without locks) builders proceed unlocked: the atomic rename
+    still leaves exactly one valid cache."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - held for the whole build
+    except OSError:  # pragma: no cover - read-only cache root: the rename still protects
+        yield
+        return
+    with handle:
+        with contextlib.suppress(OSError):  # no locks on this file system: proceed unlocked
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _build_into(
+    final: Path,
+    root: Path,
+    key: str,
+    str_paths: list[str],
+    size: int,
+    n_jobs: int | None,
+    progress: bool,
+) -> tuple[dict[str, Any], bool]:
+    """Decode into a temporary folder and rename it to ``final``; ``(meta, built)``."""
+    built = False
+    tmp = root / f".tmp-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        jobs = _available_cpus() if n_jobs is None else max(1, int(n_jobs))
+        failures = _build(tmp, str_paths, size, jobs, progress)
+        meta = {
+            "format_version": CACHE_FORMAT_VERSION,
+            "image_size": size,
+            "n": len(str_paths),
+            "paths": str_paths,
+            "failed": [[row, p, reason] for row, p, reason in failures],
+        }
+        atomic_write_json(tmp / "meta.json", meta)
+        try:
+            os.rename(tmp, final)
+            built = True
+        except OSError:
+            # Another builder finished first; its cache is identical, use it.
+            if _read_meta(final) is None:
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    read = _read_meta(final)
+    if read is None:  # pragma: no cover - removed under our feet
+        raise DatasetIntegrityError(f"image cache at {final} vanished while it was built")
+    return read, built
+
+
 def build_image_cache(
     paths: Sequence[str | os.PathLike[str]],
     *,
@@ -326,32 +395,13 @@ def build_image_cache(
     built = False
     if meta is None:
         root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".tmp-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
-            jobs = _available_cpus() if n_jobs is None else max(1, int(n_jobs))
-            failures = _build(tmp, str_paths, size, jobs, progress)
-            meta = {
-                "format_version": CACHE_FORMAT_VERSION,
-                "image_size": size,
-                "n": len(str_paths),
-                "paths": str_paths,
-                "failed": [[row, p, reason] for row, p, reason in failures],
-            }
-            atomic_write_json(tmp / "meta.json", meta)
-            try:
-                os.rename(tmp, final)
-                built = True
-            except OSError:
-                # Another builder finished first; its cache is identical, use it.
-                if _read_meta(final) is None:
-                    raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        meta = _read_meta(final)
-        if meta is None:  # pragma: no cover - removed under our feet
-            raise DatasetIntegrityError(f"image cache at {final} vanished while it was built")
+        locks = root.parent / "locks"
+        locks.mkdir(exist_ok=True)
+        with _build_lock(locks / f"images-{key}.lock"):
+            # another builder may have finished while we waited for the lock: read its cache
+            meta = _read_meta(final)
+            if meta is None:
+                meta, built = _build_into(final, root, key, str_paths, size, n_jobs, progress)
     else:
         with contextlib.suppress(OSError):
             os.utime(final / "meta.json")  # lets a cleaner find caches not used for long

@@ -110,16 +110,22 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-#: Executor names the CLI and specs accept (``ray`` is added by the Ray extra).
-EXECUTORS = ("serial", "local")
+#: Executor names the CLI and specs accept (``ray`` needs the Ray extra, ``fairsuite[ray]``).
+EXECUTORS = ("serial", "local", "ray")
 
 
 def get_executor(name: str, *, jobs: int | None = None, **options: Any) -> Executor:
-    """The executor called ``name`` (``serial`` or ``local``)."""
+    """The executor called ``name`` (``serial``, ``local`` or ``ray``); ``options`` go to the
+    Ray executor (``address``, ``num_cpus``, ``num_gpus``, ``memory``, ``max_retries``: see
+    :class:`fairsuite.experiments._ray.RayExecutor`)."""
     from fairsuite.exceptions import SpecError
 
     if name == "serial":
         return SerialExecutor()
     if name == "local":
         return LocalExecutor(jobs)
+    if name == "ray":
+        from fairsuite.experiments._ray import RayExecutor
+
+        return RayExecutor(jobs, **options)
     raise SpecError(f"unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}")
