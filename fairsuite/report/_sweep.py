@@ -53,12 +53,17 @@ def _group_curves(frame: pd.DataFrame, attribute: str, salt: str) -> str:
 
     d = frame[(frame["kind"] == "group") & (frame["attribute"] == attribute)
               & (frame["metric"] == "accuracy")]
-    comps = sorted(d["composition"].unique())
-    fig = _figure(4.2 * max(1, len(comps)), 3.4)
-    axes = fig.subplots(1, max(1, len(comps)), squeeze=False, sharey=True)[0]
+    panels = sorted(d.groupby(["model", "composition"]).groups)
+    multi_model = d["model"].nunique() > 1
+    fig = _figure(4.2 * max(1, min(len(panels), 4)), 3.4 * math.ceil(max(1, len(panels)) / 4))
+    grid = fig.subplots(math.ceil(max(1, len(panels)) / 4), min(max(1, len(panels)), 4),
+                        squeeze=False, sharey=True)
+    axes = [ax for row in grid for ax in row]
     groups = sorted(d["group"].unique())
-    for ax, comp in zip(axes, comps, strict=False):
-        sub = d[d["composition"] == comp]
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax, (model, comp) in zip(axes, panels, strict=False):
+        sub = d[(d["model"] == model) & (d["composition"] == comp)]
         for i, group in enumerate(groups):
             g = sub[sub["group"] == group].groupby("train_rows", as_index=False).agg(
                 value=("value", "mean"), lo=("ci_low", "mean"), hi=("ci_high", "mean")
@@ -73,7 +78,7 @@ def _group_curves(frame: pd.DataFrame, attribute: str, salt: str) -> str:
             )
             ax.fill_between(g["train_rows"], g["lo"], g["hi"], color=color, alpha=0.12)
         ax.set_xscale("log")
-        ax.set_title(f"composition {comp}")
+        ax.set_title(f"{model}, composition {comp}" if multi_model else f"composition {comp}")
         ax.set_xlabel("training rows (log scale)")
         ax.set_ylabel(f"accuracy by {attribute}")
         _axes_style(ax)
@@ -93,14 +98,15 @@ def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str
     )
     fig = _figure(6.4, 3.8)
     ax = fig.subplots()
-    keys = sorted(d.groupby(["attribute", "composition", "intervention"]).groups)
-    for i, (attr, comp, interv) in enumerate(keys):
-        g = d[(d["attribute"] == attr) & (d["composition"] == comp)
+    keys = sorted(d.groupby(["attribute", "model", "composition", "intervention"]).groups)
+    for i, (attr, model, comp, interv) in enumerate(keys):
+        g = d[(d["attribute"] == attr) & (d["model"] == model) & (d["composition"] == comp)
               & (d["intervention"] == interv)]
-        s = slopes[(slopes["attribute"] == attr) & (slopes["composition"] == comp)
-                   & (slopes["intervention"] == interv) & (slopes["metric"] == metric)
+        s = slopes[(slopes["attribute"] == attr) & (slopes["model"] == model)
+                   & (slopes["composition"] == comp) & (slopes["intervention"] == interv)
+                   & (slopes["metric"] == metric)
                    & (slopes["tested_on"] == g["tested_on"].iloc[0])]
-        label = f"{attr}, {comp}, {interv}"
+        label = f"{attr}, {model}, {comp}, {interv}"
         if len(s):
             r = s.iloc[0]
             label += (
@@ -133,9 +139,9 @@ def _plane(frame: pd.DataFrame, salt: str) -> str:
                & (frame["metric"] == "demographic_parity_difference")]
     fig = _figure(5.6, 3.8)
     ax = fig.subplots()
-    for i, interv in enumerate(sorted(acc["intervention"].unique())):
-        a = acc[acc["intervention"] == interv]
-        p = dp[(dp["intervention"] == interv)]
+    for i, (model, interv) in enumerate(sorted(acc.groupby(["model", "intervention"]).groups)):
+        a = acc[(acc["model"] == model) & (acc["intervention"] == interv)]
+        p = dp[(dp["model"] == model) & (dp["intervention"] == interv)]
         if a.empty or p.empty:
             continue
         first_attr = sorted(p["attribute"].unique())[0]
@@ -146,7 +152,7 @@ def _plane(frame: pd.DataFrame, salt: str) -> str:
             xerr=[[x - p["ci_low"].mean()], [p["ci_high"].mean() - x]],
             yerr=[[y - a["ci_low"].mean()], [a["ci_high"].mean() - y]],
             fmt=_MARKERS[i % len(_MARKERS)], color=PALETTE[i % len(PALETTE)], capsize=3,
-            label=f"{interv} (DP over {first_attr})",
+            label=f"{model}, {interv} (DP over {first_attr})",
         )
     ax.set_title("Accuracy against demographic parity difference, per intervention")
     ax.set_xlabel("demographic parity difference (lower is fairer)")
