@@ -4,7 +4,8 @@
 #     40%) x 3 seeds, resnet18 at 112 px (GPU defaults), tested on UTKFace and on FairFace,
 #     broken down by race x gender (audits/sweep-utkface-black-share.yaml);
 #  2. synthfaces: the planted minority's training share from 5% to 50% x 3 seeds
-#     (audits/sweep-synthfaces.yaml);
+#     (audits/sweep-synthfaces.yaml), and the same for a representation-only minority
+#     (audits/sweep-synthfaces-representation.yaml: clean labels, moderate signal);
 #  3. synthfaces (20,000 faces: 200 test rows of the minority) audited as it is, with the
 #     minority oversampled, and with it oversampled with transforms (augment), GPU settings.
 # Data: a data root holding fairface/ and utkface/ in their own layouts, or the archive
@@ -74,6 +75,10 @@ d = r[(r.kind == "group") & (r.attribute == "skin_tone") & (r.group == "dark") &
 print(d.groupby("composition").agg(err=("value", "mean"), lo=("ci_low", "mean"),
       hi=("ci_high", "mean"), runs=("value", "size")).round(3).to_string())
 EOF
+echo "== 2b. the same with a representation-only minority (clean labels, moderate signal)"
+"$PY" -m fairsuite sweep audits/sweep-synthfaces-representation.yaml --out /tmp/sw-rep "${EXTRA[@]}" \
+  || echo "sweep 2b rc=$?"
+cp /tmp/sw-rep/results.parquet "$OUT/rep_results.parquet" || true
 echo "== 2 done at $((SECONDS - t0)) s"
 
 echo "== 3. synthfaces as it is, oversampled, augmented (GPU settings)"
