@@ -64,7 +64,7 @@ def _base_options(f: Any) -> Any:
               help="Interventions, comma-separated (none = without one).")
 @click.option("--test-on", "test_on", default=None,
               help="Also score every run on these datasets' test splits, comma-separated.")
-@click.option("--executor", type=click.Choice(["serial", "local", "ray"]), default="serial",
+@click.option("--executor", type=click.Choice(["serial", "local", "ray"]), default=None,
               show_default=True, help="Where runs execute.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Workers of the local executor [default: one per core].")
@@ -153,18 +153,19 @@ def sweep(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
             for key, err in status["failed_runs"].items():
                 click.echo(f"  failed {key}: {err}")
         return
+    executor = params["executor"] or sweep_spec.executor or "serial"
     ray_options = {"address": params["ray_address"], "num_cpus": params["cpus_per_run"],
                    "num_gpus": params["gpus_per_run"]}
-    if params["executor"] != "ray" and any(v is not None for v in ray_options.values()):
+    if executor != "ray" and any(v is not None for v in ray_options.values()):
         raise click.UsageError(
             "--ray-address, --cpus-per-run and --gpus-per-run need --executor ray."
         )
-    options = ray_options if params["executor"] == "ray" else {}
+    options = ray_options if executor == "ray" else {}
     result = run_sweep(
         sweep_spec,
         out,
-        executor=params["executor"],
-        jobs=params["jobs"],
+        executor=executor,
+        jobs=params["jobs"] or sweep_spec.jobs,
         fail_fast=params["fail_fast"],
         progress=not params["quiet"],
         executor_options=options,

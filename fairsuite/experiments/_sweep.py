@@ -80,6 +80,11 @@ class SweepSpec:
         Default: the base spec's model.
     test_on : tuple of str
         Other datasets whose test splits every run is also scored on (shared taxonomy).
+    executor : str or None
+        Where the runs execute by default (``serial``, ``local``, ``ray``); not part of the grid
+        (the same runs, wherever they run).
+    jobs : int or None
+        Workers of the local executor by default.
     """
 
     base: RunSpec
@@ -90,6 +95,8 @@ class SweepSpec:
     seeds: tuple[int, ...] = (0,)
     models: tuple[str, ...] = ()
     test_on: tuple[str, ...] = ()
+    executor: str | None = None
+    jobs: int | None = None
 
     def __post_init__(self) -> None:
         for axis in ("sizes", "compositions", "interventions", "seeds"):
@@ -104,6 +111,16 @@ class SweepSpec:
         for seed in self.seeds:
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise SpecError(_BAD_AXIS.format(axis="seeds", allowed="integers >= 0", value=seed))
+        from fairsuite.experiments._executors import EXECUTORS
+
+        if self.executor is not None and self.executor not in EXECUTORS:
+            raise SpecError(
+                _BAD_AXIS.format(axis="executor", allowed=" or ".join(EXECUTORS),
+                                 value=self.executor)
+            )
+        jobs = self.jobs
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+            raise SpecError(_BAD_AXIS.format(axis="jobs", allowed="an integer >= 1", value=jobs))
 
     @classmethod
     def from_dict(
@@ -116,7 +133,10 @@ class SweepSpec:
                 raise SpecError(
                     f"{source}: unknown key {key!r} in 'sweep'. Allowed keys: {', '.join(allowed)}."
                 )
-        values: dict[str, Any] = {k: _tuple(v) for k, v in data.items()}
+        scalars = ("executor", "jobs")
+        values: dict[str, Any] = {
+            k: (v if k in scalars else _tuple(v)) for k, v in data.items()
+        }
         if "sizes" in values:
             values["sizes"] = tuple(None if s in ("all", None) else s for s in values["sizes"])
         return cls(base=base, **values)
@@ -125,7 +145,9 @@ class SweepSpec:
         """Plain data: the base spec and the axes."""
         out: dict[str, Any] = {"base": self.base.to_dict()}
         for f in dataclasses.fields(self):
-            if f.name != "base":
+            if f.name in ("executor", "jobs"):
+                out[f.name] = getattr(self, f.name)
+            elif f.name != "base":
                 values = getattr(self, f.name)
                 out[f.name] = [dict(v) if isinstance(v, Mapping) else v for v in values]
         out["base"].pop("data_dir", None)
@@ -243,7 +265,7 @@ def sweep(
     spec: SweepSpec,
     out: str | os.PathLike[str],
     *,
-    executor: str = "serial",
+    executor: str | None = None,
     jobs: int | None = None,
     fail_fast: bool = False,
     progress: bool = True,
@@ -278,7 +300,8 @@ def sweep(
     done = len(before.done)
     if done:
         say(f"sweep: {done} of {total} runs already in {out}; computing the {len(todo)} missing")
-    ex = get_executor(executor, jobs=jobs, **dict(executor_options or {}))
+    executor = executor or spec.executor or "serial"
+    ex = get_executor(executor, jobs=jobs or spec.jobs, **dict(executor_options or {}))
     items = [{"spec": s.to_dict(), "test_on": list(spec.test_on)} for s in todo]
     t0 = time.perf_counter()
     computed = 0

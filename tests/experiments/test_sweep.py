@@ -156,3 +156,18 @@ def test_test_on_scores_every_run_on_other_datasets(tmp_path: Path) -> None:
                            & (result.results.metric == "accuracy")]
     assert len(south) == 2 and south["value"].between(0.5, 1).all()
     assert os.path.exists(tmp_path / "sw" / "report.html")
+
+
+def test_executor_and_jobs_in_a_sweep_spec(tmp_path: Path) -> None:
+    from fairsuite.experiments import load_sweep_spec
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "dataset: adult\nsensitive: [gender]\nmodel: logreg\n"
+        "sweep:\n  sizes: [500]\n  seeds: [0, 1]\n  executor: local\n  jobs: 2\n"
+    )
+    spec = load_sweep_spec(path)
+    assert (spec.executor, spec.jobs, len(spec.grid())) == ("local", 2, 2)
+    assert spec.to_dict()["executor"] == "local"
+    with pytest.raises(SpecError, match="'executor' must be serial or local or ray"):
+        SweepSpec(spec.base, executor="cluster")
