@@ -33,6 +33,7 @@ import pytest
 from click.testing import CliRunner
 
 from fairsuite.cli import cli
+from tests.report.test_report_html import AUDIT_SECTIONS, COMPARE_SECTIONS
 
 HOSTILE = (
     "<script>window.__pwned=1</script>",
@@ -41,25 +42,6 @@ HOSTILE = (
     "עברית",
     "العربية",
     "Zoë 東京 ñandú",
-)
-AUDIT_SECTIONS = (
-    "verdict",
-    "composition",
-    "groups",
-    "intersection",
-    "disparities",
-    "charts",
-    "training",
-    "provenance",
-)
-COMPARE_SECTIONS = (
-    "verdict",
-    "composition",
-    "heatmaps",
-    "cells",
-    "breakdown",
-    "training",
-    "provenance",
 )
 POLICY = {
     "name": "browser-test",
