@@ -112,10 +112,13 @@ def _training_line(training: dict[str, Any] | None) -> str | None:
     if not training or "rows_used" not in training:
         return None
     excluded = training.get("excluded") or {}
-    line = (
-        f"training rows      {training['rows_used']:,} used of {training['rows_listed']:,} "
-        f"listed"
-    )
+    used, listed = training["rows_used"], training["rows_listed"]
+    line = f"training rows      {used:,} used of {listed:,} listed"
+    if used > listed:
+        line = (
+            f"training rows      {used:,} used ({listed:,} listed; the rest are copies or "
+            "synthetic rows the intervention added)"
+        )
     if excluded:
         parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(excluded.items()))
         line += f" (excluded: {parts})"
