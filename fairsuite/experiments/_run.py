@@ -261,30 +261,30 @@ def check_images(
 def split_stage(
     loaded: Loaded, spec: RunSpec, settings: TrainSettings, *, progress: bool = False
 ) -> Split:
-    """The untouched test split and the training rows: capped at ``max_train_rows``
-    (stratified by the audited groups x label, seeded), every image decoded once first."""
-    from fairsuite.train._fit import allocate_stratified
+    """The untouched test split and the training rows, every image decoded once first.
 
+    The training rows are cut, when the spec asks, by one mechanism -- a nested subsample
+    (:func:`_subsample`): ``max_train_rows`` at the natural composition of the audited groups
+    x label; ``train_size`` (or a ``composition`` alone) at ``composition`` over
+    ``composition_by``.
+    """
     dataset = loaded.dataset
     report = dataset.report
     excluded: dict[str, int] = {}
     if report is not None:
         excluded.update(report.dropped_by_split.get("train", {}))
-    table = dataset.table
-    is_train = (table["split"] == "train").to_numpy()
-    n_train = int(is_train.sum())
+    n_train = int((dataset.table["split"] == "train").sum())
     if spec.max_train_rows is not None and spec.max_train_rows < n_train:
-        keep = allocate_stratified(
-            table[is_train], [*loaded.audited, "y"], spec.max_train_rows, spec.seed
+        dataset, dropped = _subsample(
+            dataset, spec.max_train_rows, by=loaded.audited, strategy="natural", seed=spec.seed
         )
-        excluded["beyond max_train_rows"] = int((~keep).sum())
-        drop = np.flatnonzero(is_train)[~keep]
-        mask = np.ones(len(table), dtype=bool)
-        mask[drop] = False
-        dataset = dataclasses.replace(dataset, table=table[mask].reset_index(drop=True))
-    natural = spec.composition in (None, "natural")
-    if spec.train_size is not None or not natural:
-        dataset, dropped = _subsample(dataset, loaded.audited, spec)
+        excluded["beyond max_train_rows"] = dropped
+    if spec.train_size is not None or spec.composition not in (None, "natural"):
+        by = tuple(spec.composition_by) or tuple(spec.balance_by) or tuple(loaded.audited[:1])
+        strategy = spec.composition if spec.composition is not None else "natural"
+        dataset, dropped = _subsample(
+            dataset, spec.train_size, by=by, strategy=strategy, seed=spec.seed
+        )
         if dropped:
             excluded["beyond train_size (nested subsample)"] = dropped
     before = int((dataset.table["split"] == "train").sum())
@@ -305,14 +305,16 @@ def split_stage(
 
 
 def _subsample(
-    dataset: Dataset, audited: tuple[str, ...], spec: RunSpec
+    dataset: Dataset, size: int | None, *, by: tuple[str, ...], strategy: Any, seed: int
 ) -> tuple[Dataset, int]:
-    """The nested ``train_size`` subsample of the training rows at ``spec.composition``.
+    """A nested subsample of ``size`` training rows at composition ``strategy`` over ``by``
+    (``size`` None: the largest the training rows allow at that composition); returns the
+    dataset with the other training rows removed and how many were removed.
 
-    Each group x label cell's rows are put in one order seeded by ``spec.seed`` and a size takes
-    a prefix of every cell, with the rows per cell allocated by a divisor sequence that does
-    not depend on which other sizes are run: for one seed and composition, the rows of a
-    smaller size are a subset of a larger size's (:func:`fairsuite.interventions.nested_subsets`).
+    Each group x label cell's rows are put in one order seeded by ``seed`` and a size takes a
+    prefix of every cell, with the rows per cell allocated by a divisor sequence that does not
+    depend on which other sizes are run: for one seed and composition, the rows of a smaller
+    size are a subset of a larger size's (:func:`fairsuite.interventions.nested_subsets`).
     """
     from fairsuite.interventions import nested_subsets
     from fairsuite.interventions._strategy import cell_counts, target_shares
@@ -320,9 +322,6 @@ def _subsample(
     table = dataset.table
     is_train = (table["split"] == "train").to_numpy()
     train = table[is_train]
-    by = tuple(spec.composition_by) or tuple(spec.balance_by) or tuple(audited[:1])
-    strategy = spec.composition if spec.composition is not None else "natural"
-    size = spec.train_size
     if size is None:  # the largest subsample the training rows allow at this composition
         counts = cell_counts(train, by)
         shares = target_shares(strategy, counts, by=by, classes=tuple(dataset.classes))
@@ -334,7 +333,7 @@ def _subsample(
         by=by,
         sampling_strategy=strategy,
         classes=tuple(dataset.classes),
-        random_state=spec.seed,
+        random_state=seed,
     )[0]
     keep = np.zeros(len(train), dtype=bool)
     keep[keep_pos] = True
