@@ -150,29 +150,19 @@ def load(
     return dataset
 
 
-def dataset_info(
-    source: str,
-    *,
-    data_dir: str | os.PathLike[str] | None = None,
-    task: str | None = None,
-    target: str | None = None,
-    sensitive: Sequence[str] = (),
-    positive_label: str | None = None,
-    allow_missing: bool = False,
-    seed: int = 0,
-) -> dict[str, Any]:
+def dataset_info(source: str, **options: Any) -> dict[str, Any]:
     """Describe a dataset without training: its composition (splits, groups, label balance per
     group, imbalance ratio, entropy, smallest cells, images listed vs present), its load report,
     checksums and integrity -- what ``fairsuite datasets info`` prints.
 
-    Only the labels are read (``require_images=False``), so it works when some images are
-    absent; ``images.decoded`` is False: nothing was decoded (``verify(..., deep=True)`` does).
+    ``options`` are :func:`load`'s keywords (``data_dir``, ``task``, ``target``, ``sensitive``,
+    ``positive_label``, ``allow_missing``, ``seed``). Only the labels are read
+    (``require_images=False``), so it works when some images are absent; ``images.decoded`` is
+    False: nothing was decoded (``verify(..., deep=True)`` does).
     """
     from fairsuite.data._composition import composition
 
-    options = dict(locals())  # the arguments, passed on as they are
-    options.pop("composition")
-    dataset = load(options.pop("source"), require_images=False, **options)
+    dataset = load(source, **{**options, "require_images": False})
     comp = composition(dataset)
     if comp.get("images") is not None:
         comp["images"] = {**comp["images"], "decoded": False}

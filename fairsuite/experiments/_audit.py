@@ -180,13 +180,9 @@ def run_audit(
     ).to_dict()
 
 
-def nothing_evaluated(record: RunRecord | Mapping[str, Any]) -> bool:
+def nothing_evaluated(record: RunRecord) -> bool:
     """True when no group of any attribute reached the minimum size."""
-    if isinstance(record, RunRecord):
-        return not any(not g.insufficient for a in record.result.attributes for g in a.groups)
-    return not any(
-        not g.get("insufficient", False) for a in record["attributes"] for g in a["groups"]
-    )
+    return not any(not g.insufficient for a in record.result.attributes for g in a.groups)
 
 
 def write_run(record: RunRecord, out: Path, *, model: Any = None) -> dict[str, Any]:
