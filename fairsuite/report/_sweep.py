@@ -51,30 +51,42 @@ def _group_curves(frame: pd.DataFrame, attribute: str, salt: str) -> str:
 
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
-    d = frame[(frame["kind"] == "group") & (frame["attribute"] == attribute)
-              & (frame["metric"] == "accuracy")]
+    d = frame[
+        (frame["kind"] == "group")
+        & (frame["attribute"] == attribute)
+        & (frame["metric"] == "accuracy")
+    ]
     panels = sorted(d.groupby(["model", "composition"]).groups)
     multi_model = d["model"].nunique() > 1
     fig = _figure(4.2 * max(1, min(len(panels), 4)), 3.4 * math.ceil(max(1, len(panels)) / 4))
-    grid = fig.subplots(math.ceil(max(1, len(panels)) / 4), min(max(1, len(panels)), 4),
-                        squeeze=False, sharey=True)
+    grid = fig.subplots(
+        math.ceil(max(1, len(panels)) / 4), min(max(1, len(panels)), 4), squeeze=False, sharey=True
+    )
     axes = [ax for row in grid for ax in row]
     groups = sorted(d["group"].unique())
-    for ax in axes[len(panels):]:
+    for ax in axes[len(panels) :]:
         ax.set_visible(False)
     for ax, (model, comp) in zip(axes, panels, strict=False):
         sub = d[(d["model"] == model) & (d["composition"] == comp)]
         for i, group in enumerate(groups):
-            g = sub[sub["group"] == group].groupby("train_rows", as_index=False).agg(
-                value=("value", "mean"), lo=("ci_low", "mean"), hi=("ci_high", "mean")
+            g = (
+                sub[sub["group"] == group]
+                .groupby("train_rows", as_index=False)
+                .agg(value=("value", "mean"), lo=("ci_low", "mean"), hi=("ci_high", "mean"))
             )
             if g.empty:
                 continue
             color = PALETTE[i % len(PALETTE)]
             sns.lineplot(
-                data=g, x="train_rows", y="value", ax=ax, color=color,
-                marker=_MARKERS[i % len(_MARKERS)], linestyle=_DASHES[i % len(_DASHES)],
-                label=str(group), errorbar=None,
+                data=g,
+                x="train_rows",
+                y="value",
+                ax=ax,
+                color=color,
+                marker=_MARKERS[i % len(_MARKERS)],
+                linestyle=_DASHES[i % len(_DASHES)],
+                label=str(group),
+                errorbar=None,
             )
             ax.fill_between(g["train_rows"], g["lo"], g["hi"], color=color, alpha=0.12)
         ax.set_xscale("log")
@@ -93,19 +105,25 @@ def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str
 
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
-    d = frame[(frame["kind"] == "disparity") & (frame["metric"] == metric)].dropna(
-        subset=["value"]
-    )
+    d = frame[(frame["kind"] == "disparity") & (frame["metric"] == metric)].dropna(subset=["value"])
     fig = _figure(6.4, 3.8)
     ax = fig.subplots()
     keys = sorted(d.groupby(["attribute", "model", "composition", "intervention"]).groups)
     for i, (attr, model, comp, interv) in enumerate(keys):
-        g = d[(d["attribute"] == attr) & (d["model"] == model) & (d["composition"] == comp)
-              & (d["intervention"] == interv)]
-        s = slopes[(slopes["attribute"] == attr) & (slopes["model"] == model)
-                   & (slopes["composition"] == comp) & (slopes["intervention"] == interv)
-                   & (slopes["metric"] == metric)
-                   & (slopes["tested_on"] == g["tested_on"].iloc[0])]
+        g = d[
+            (d["attribute"] == attr)
+            & (d["model"] == model)
+            & (d["composition"] == comp)
+            & (d["intervention"] == interv)
+        ]
+        s = slopes[
+            (slopes["attribute"] == attr)
+            & (slopes["model"] == model)
+            & (slopes["composition"] == comp)
+            & (slopes["intervention"] == interv)
+            & (slopes["metric"] == metric)
+            & (slopes["tested_on"] == g["tested_on"].iloc[0])
+        ]
         label = f"{attr}, {model}, {comp}, {interv}"
         if len(s):
             r = s.iloc[0]
@@ -114,12 +132,26 @@ def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str
             )
         color = PALETTE[i % len(PALETTE)]
         means = g.groupby("train_rows", as_index=False)["value"].mean()
-        sns.lineplot(data=means, x="train_rows", y="value", ax=ax, color=color,
-                     marker=_MARKERS[i % len(_MARKERS)], linestyle=_DASHES[i % len(_DASHES)],
-                     label=label, errorbar=None)
-        ax.errorbar(g["train_rows"], g["value"],
-                    yerr=[g["value"] - g["ci_low"], g["ci_high"] - g["value"]],
-                    fmt="none", ecolor=color, alpha=0.35, capsize=2)
+        sns.lineplot(
+            data=means,
+            x="train_rows",
+            y="value",
+            ax=ax,
+            color=color,
+            marker=_MARKERS[i % len(_MARKERS)],
+            linestyle=_DASHES[i % len(_DASHES)],
+            label=label,
+            errorbar=None,
+        )
+        ax.errorbar(
+            g["train_rows"],
+            g["value"],
+            yerr=[g["value"] - g["ci_low"], g["ci_high"] - g["value"]],
+            fmt="none",
+            ecolor=color,
+            alpha=0.35,
+            capsize=2,
+        )
     ax.set_xscale("log")
     ax.set_title(f"{_GAP_LABELS.get(metric, metric)} against training size")
     ax.set_xlabel("training rows (log scale)")
@@ -135,8 +167,9 @@ def _plane(frame: pd.DataFrame, salt: str) -> str:
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
     acc = frame[(frame["kind"] == "overall") & (frame["metric"] == "accuracy")]
-    dp = frame[(frame["kind"] == "disparity")
-               & (frame["metric"] == "demographic_parity_difference")]
+    dp = frame[
+        (frame["kind"] == "disparity") & (frame["metric"] == "demographic_parity_difference")
+    ]
     fig = _figure(5.6, 3.8)
     ax = fig.subplots()
     for i, (model, interv) in enumerate(sorted(acc.groupby(["model", "intervention"]).groups)):
@@ -148,10 +181,13 @@ def _plane(frame: pd.DataFrame, salt: str) -> str:
         p = p[p["attribute"] == first_attr]
         x, y = p["value"].mean(), a["value"].mean()
         ax.errorbar(
-            [x], [y],
+            [x],
+            [y],
             xerr=[[x - p["ci_low"].mean()], [p["ci_high"].mean() - x]],
             yerr=[[y - a["ci_low"].mean()], [a["ci_high"].mean() - y]],
-            fmt=_MARKERS[i % len(_MARKERS)], color=PALETTE[i % len(PALETTE)], capsize=3,
+            fmt=_MARKERS[i % len(_MARKERS)],
+            color=PALETTE[i % len(PALETTE)],
+            capsize=3,
             label=f"{model}, {interv} (DP over {first_attr})",
         )
     ax.set_title("Accuracy against demographic parity difference, per intervention")
@@ -174,8 +210,9 @@ def _summary_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Per run setting (mean over seeds): accuracy and the accuracy gap of each attribute."""
     cols = ["tested_on", "model", "composition", "intervention", "train_rows"]
     acc = frame[(frame["kind"] == "overall") & (frame["metric"] == "accuracy")]
-    gaps = frame[(frame["kind"] == "disparity") & (frame["metric"] == "accuracy")
-                 & frame["group"].ne("")]
+    gaps = frame[
+        (frame["kind"] == "disparity") & (frame["metric"] == "accuracy") & frame["group"].ne("")
+    ]
     rows = []
     for keys, a in acc.groupby(cols, sort=True, dropna=False):
         entry = dict(zip(cols, keys, strict=True))
@@ -217,19 +254,21 @@ def sweep_context(result: Any) -> dict[str, Any]:
     gap_charts = [
         {"metric": _GAP_LABELS.get(m, m), "svg": _gap_curve(own, slopes, m, f"sweep-gap-{m}")}
         for m in _GAP_METRICS
-        if not own[(own["kind"] == "disparity") & (own["metric"] == m)].dropna(
-            subset=["value"]
-        ).empty
+        if not own[(own["kind"] == "disparity") & (own["metric"] == m)]
+        .dropna(subset=["value"])
+        .empty
     ]
-    plane = (
-        _plane(own, "sweep-plane") if own["intervention"].nunique() > 1 else None
-    )
+    plane = _plane(own, "sweep-plane") if own["intervention"].nunique() > 1 else None
     slope_rows = [
         {
-            "tested_on": r.tested_on, "model": r.model, "composition": r.composition,
-            "intervention": r.intervention, "attribute": r.attribute,
+            "tested_on": r.tested_on,
+            "model": r.model,
+            "composition": r.composition,
+            "intervention": r.intervention,
+            "attribute": r.attribute,
             "metric": _GAP_LABELS.get(r.metric, r.metric)
-            if r.attribute != "overall" else "overall accuracy",
+            if r.attribute != "overall"
+            else "overall accuracy",
             "slope": f"{r.slope_per_decade:+.4f}",
             "ci": f"[{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
             "excludes_zero": bool(r.ci_low > 0 or r.ci_high < 0),
@@ -245,8 +284,12 @@ def sweep_context(result: Any) -> dict[str, Any]:
         "generator": f"fairsuite v{__version__}",
         "css": _css(),
         "nav": [
-            ("overview", "Overview"), ("curves", "Group curves"), ("gaps", "Gaps and size"),
-            ("slopes", "Slopes"), ("table", "All settings"), ("provenance", "Provenance"),
+            ("overview", "Overview"),
+            ("curves", "Group curves"),
+            ("gaps", "Gaps and size"),
+            ("slopes", "Slopes"),
+            ("table", "All settings"),
+            ("provenance", "Provenance"),
         ],
         "status": status,
         "axes": {
