@@ -24,6 +24,8 @@ __all__ = [
     "spec_options",
     "spec_changes",
     "add_debug_option",
+    "executor_options",
+    "executor_choice",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -253,3 +255,44 @@ def dataset_options(f: F) -> F:
     return spec_options(
         only=("data_dir", "allow_missing", "target", "sensitive", "positive_label")
     )(f)
+
+
+def executor_options(f: F) -> F:
+    """``--executor``, ``--jobs``, ``--ray-address``, ``--cpus-per-run``, ``--gpus-per-run``:
+    where the runs of ``sweep`` and the models of ``compare`` execute."""
+    options = [
+        click.option("--executor", type=click.Choice(["serial", "local", "ray"]), default=None,
+                     help="Where runs execute: one after the other here, local worker "
+                     "processes, or Ray tasks. [default: serial, or the spec's]"),
+        click.option("--jobs", type=click.IntRange(min=1), default=None,
+                     help="Workers of the local executor (CPUs of a local Ray instance) "
+                     "[default: one per core]."),
+        click.option("--ray-address", default=None,
+                     help="Ray cluster to use (else $RAY_ADDRESS, else a local Ray instance)."),
+        click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True),
+                     default=None,
+                     help="Ray executor: CPUs each run asks for (its thread count too). "
+                     "[default: 1]"),
+        click.option("--gpus-per-run", type=click.FloatRange(min=0), default=None,
+                     help="Ray executor: GPUs each run asks for; a fraction such as 0.25 packs "
+                     "four runs on one GPU. [default: 0]"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def executor_choice(
+    params: dict[str, Any], spec_executor: str | None = None, spec_jobs: int | None = None
+) -> tuple[str, int | None, dict[str, Any]]:
+    """``(executor, jobs, ray options)`` from :func:`executor_options`' flags (which win) and a
+    spec file's ``executor``/``jobs``; Ray's options without the Ray executor are a usage
+    error (exit 2)."""
+    executor = params.get("executor") or spec_executor or "serial"
+    ray = {"address": params.get("ray_address"), "num_cpus": params.get("cpus_per_run"),
+           "num_gpus": params.get("gpus_per_run")}
+    if executor != "ray" and any(v is not None for v in ray.values()):
+        raise click.UsageError(
+            "--ray-address, --cpus-per-run and --gpus-per-run need --executor ray."
+        )
+    return executor, params.get("jobs") or spec_jobs, ray if executor == "ray" else {}

@@ -16,6 +16,8 @@ import click
 from fairsuite.cli._common import (
     CONTEXT_SETTINGS,
     EXIT_CODES_HELP,
+    executor_choice,
+    executor_options,
     json_option,
     spec_changes,
     spec_options,
@@ -142,6 +144,7 @@ def _default_out(name: str, config_hash: str) -> str:
 @click.command(context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
 @click.argument("datasets", nargs=-1, required=True)
 @spec_options()
+@executor_options
 @output_options
 @gate_options
 def compare(datasets: tuple[str, ...], **params: Any) -> None:
@@ -150,12 +153,15 @@ def compare(datasets: tuple[str, ...], **params: Any) -> None:
     Every model gets the same settings and the same number of training rows (--train-size,
     default: the smallest training split); datasets must share the task and the sensitive
     attributes through the shared taxonomy. A single YAML
-    argument is read as a compare spec (the audit keys plus `datasets` and `train_size`).
+    argument is read as a compare spec (the audit keys plus `datasets`, `train_size` and
+    optionally `executor` and `jobs`). The N models train one after the other here, or at
+    once on local worker processes or Ray (--executor): the same result either way.
 
     \b
     Example:
         fairsuite compare utkface fairface --data-dir ../shared/data --allow-missing
         fairsuite compare audits/utkface-vs-fairface.yaml --data-dir ../shared/data
+        fairsuite compare utkface fairface --executor ray --gpus-per-run 0.5
     """
     from fairsuite.experiments import RunSpec, format_compare_summary, load_compare_spec
     from fairsuite.experiments import compare as run_compare
@@ -163,9 +169,11 @@ def compare(datasets: tuple[str, ...], **params: Any) -> None:
     names = list(datasets)
     spec = RunSpec()
     train_size = params.get("train_size")
+    spec_executor = spec_jobs = None
     if len(names) == 1 and names[0].lower().endswith((".yaml", ".yml")):
-        names, spec, spec_train_size = load_compare_spec(names[0])
+        names, spec, spec_train_size, spec_executor, spec_jobs = load_compare_spec(names[0])
         train_size = train_size or spec_train_size
+    executor, jobs, executor_opts = executor_choice(params, spec_executor, spec_jobs)
     spec = spec.replace(**{k: v for k, v in _changes(params).items() if k != "train_size"})
     if len(names) < 2:
         raise click.UsageError(
@@ -185,6 +193,9 @@ def compare(datasets: tuple[str, ...], **params: Any) -> None:
         progress=_progress(params["quiet"]),
         policy=policy,
         baseline=baseline,
+        executor=executor,
+        jobs=jobs,
+        executor_options=executor_opts,
     )
     where = str(out) if out is not None else _default_out(
         "compare-" + "-".join(Path(n).stem for n in names), document["config_hash"]

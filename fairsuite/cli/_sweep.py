@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from fairsuite.cli._common import CONTEXT_SETTINGS, EXIT_CODES_HELP, json_option, spec_changes
+from fairsuite.cli._common import (
+    CONTEXT_SETTINGS,
+    EXIT_CODES_HELP,
+    executor_choice,
+    executor_options,
+    json_option,
+    spec_changes,
+)
 
 __all__ = ["sweep"]
 
@@ -64,17 +71,7 @@ def _base_options(f: Any) -> Any:
               help="Interventions, comma-separated (none = without one).")
 @click.option("--test-on", "test_on", default=None,
               help="Also score every run on these datasets' test splits, comma-separated.")
-@click.option("--executor", type=click.Choice(["serial", "local", "ray"]), default=None,
-              show_default=True, help="Where runs execute.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Workers of the local executor [default: one per core].")
-@click.option("--ray-address", default=None,
-              help="Ray cluster to use (else $RAY_ADDRESS, else a local Ray instance).")
-@click.option("--cpus-per-run", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Ray executor: CPUs each run asks for (its thread count too). [default: 1]")
-@click.option("--gpus-per-run", type=click.FloatRange(min=0), default=None,
-              help="Ray executor: GPUs each run asks for; a fraction such as 0.25 packs four "
-              "runs on one GPU. [default: 0]")
+@executor_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The run store and the results [default: ./fairsuite-runs/sweep-<name>].")
 @click.option("--status", "status_only", is_flag=True,
@@ -153,19 +150,12 @@ def sweep(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
             for key, err in status["failed_runs"].items():
                 click.echo(f"  failed {key}: {err}")
         return
-    executor = params["executor"] or sweep_spec.executor or "serial"
-    ray_options = {"address": params["ray_address"], "num_cpus": params["cpus_per_run"],
-                   "num_gpus": params["gpus_per_run"]}
-    if executor != "ray" and any(v is not None for v in ray_options.values()):
-        raise click.UsageError(
-            "--ray-address, --cpus-per-run and --gpus-per-run need --executor ray."
-        )
-    options = ray_options if executor == "ray" else {}
+    executor, jobs, options = executor_choice(params, sweep_spec.executor, sweep_spec.jobs)
     result = run_sweep(
         sweep_spec,
         out,
         executor=executor,
-        jobs=params["jobs"] or sweep_spec.jobs,
+        jobs=jobs,
         fail_fast=params["fail_fast"],
         progress=not params["quiet"],
         executor_options=options,

@@ -11,16 +11,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairsuite import __version__
 from fairsuite._io import dumps_json
-from fairsuite.exceptions import InvalidInputError
+from fairsuite.exceptions import InvalidInputError, SpecError
 from fairsuite.experiments._audit import as_spec, check_out_dir, write_outputs
 from fairsuite.experiments._record import SCHEMA_VERSION
 from fairsuite.experiments._run import (
+    Loaded,
+    Split,
+    _intervention_record,
     _training_record,
     check_evaluable,
     default_out_dir,
@@ -39,8 +43,9 @@ from fairsuite.experiments._spec import RunSpec
 
 if TYPE_CHECKING:
     from fairsuite.data import Dataset
+    from fairsuite.train import TrainSettings
 
-__all__ = ["compare", "run_compare"]
+__all__ = ["compare", "run_compare", "compare_task"]
 
 _TOO_FEW = (
     "compare needs at least two datasets; got {n} ({names}). Example: compare utkface fairface"
@@ -99,6 +104,138 @@ def _check_compatible(datasets: list[Dataset], sensitive: tuple[str, ...]) -> No
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    """Everything a compare decides before training: the opened datasets, the shared audited
+    attributes, the training size and the spec every model trains with."""
+
+    loaded: list[Loaded]
+    sensitive: tuple[str, ...]
+    targets: tuple[str, ...]
+    size: int
+    run_spec: RunSpec
+    plans: dict[str, Any]
+
+
+def _prepare(names: list[str], spec: RunSpec, train_size: int | None) -> _Prepared:
+    """Open every dataset, check they can be compared and fix the training size (no decoding,
+    no training). The driver and every worker call this with the same inputs, so they agree."""
+    from fairsuite.data import is_table_path
+
+    loaded = [
+        load_stage(
+            dataclasses.replace(
+                spec, dataset=name, sensitive=spec.sensitive if is_table_path(name) else ()
+            )
+        )
+        for name in names
+    ]
+    datasets = [ld.dataset for ld in loaded]
+    sensitive = tuple(spec.sensitive) or tuple(
+        c for c in default_sensitive(datasets[0]) if all(c in d.sensitive for d in datasets)
+    )
+    _check_compatible(datasets, sensitive)
+    loaded = [
+        dataclasses.replace(ld, audited=sensitive, targets=target_attributes(ld.dataset, sensitive))
+        for ld in loaded
+    ]
+    sizes = {d.name: int((d.table["split"] == "train").sum()) for d in datasets}
+    smallest = min(sizes.values())
+    if spec.max_train_rows is not None:
+        smallest = min(smallest, spec.max_train_rows)
+    if train_size is None:
+        train_size = spec.train_size
+    size = smallest if train_size is None else train_size
+    for d in datasets:
+        if size > sizes[d.name]:
+            raise InvalidInputError(
+                _TRAIN_SIZE.format(size=size, name=d.name, n=sizes[d.name], smallest=smallest)
+            )
+    # An attribute that is the target in any dataset is treated so in every cell.
+    targets = tuple(c for c in sensitive if any(c in ld.targets for ld in loaded))
+    run_spec = dataclasses.replace(spec, max_train_rows=size, train_size=None, composition=None)
+    plans: dict[str, Any] = {}
+    if spec.intervention is not None:  # checked for every dataset before any training
+        from fairsuite.interventions import plan_intervention
+
+        plans = {ld.dataset.name: plan_intervention(run_spec, ld.dataset, sensitive)
+                 for ld in loaded}
+    return _Prepared(loaded, sensitive, targets, size, run_spec, plans)
+
+
+def _split_all(prep: _Prepared, settings: TrainSettings, *, progress: bool) -> dict[str, Split]:
+    """Every dataset's test split and training rows (every image decoded: the pre-flight)."""
+    return {
+        ld.dataset.name: split_stage(ld, prep.run_spec, settings, progress=progress)
+        for ld in prep.loaded
+    }
+
+
+def _train_and_score(
+    train_name: str,
+    splits: Mapping[str, Split],
+    prep: _Prepared,
+    spec: RunSpec,
+    settings: TrainSettings,
+    *,
+    progress: bool,
+) -> dict[str, Any]:
+    """Train the model of ``train_name`` and score it on every test split: plain data (its
+    cells, training record and intervention record), the same wherever it runs."""
+    from fairsuite.metrics import headline
+
+    split = splits[train_name]
+    plan = prep.plans.get(train_name)  # over the attributes the compare audits
+    trainset = intervene_stage(split, prep.run_spec, plan, progress=progress)
+    model = fit_stage(split, trainset, prep.run_spec, settings, progress=progress)
+    cells = []
+    for test_name, test_split in splits.items():
+        predictions = predict_stage(model, test_split, prep.sensitive)
+        result, baseline = evaluate_stage(
+            predictions,
+            classes=tuple(test_split.dataset.classes),
+            positive_label=test_split.dataset.positive_label,
+            audited=prep.sensitive,
+            targets=prep.targets,
+            spec=spec,
+        )
+        metrics = result.to_dict()
+        if baseline is not None:
+            metrics["majority_baseline"] = baseline
+        cells.append(
+            {
+                "train": train_name,
+                "test": test_name,
+                "metrics": metrics,
+                "headline": headline(result).to_dict(),
+            }
+        )
+    return json.loads(
+        dumps_json(
+            {
+                "train": train_name,
+                "cells": cells,
+                "training": _training_record(model, split, trainset, prep.sensitive).to_dict(),
+                "intervention": _intervention_record(trainset, model),
+            }
+        )
+    )
+
+
+def compare_task(item: Mapping[str, Any]) -> dict[str, Any]:
+    """One model of a compare, in a worker of any executor (plain data in and out): open and
+    split every dataset as the driver did (images come from the shared decoded-image cache),
+    train on ``item["train"]`` and score on every test split."""
+    from fairsuite.experiments._executors import apply_worker_threads
+
+    apply_worker_threads()
+    spec = RunSpec.from_dict(item["spec"], source="compare")
+    prep = _prepare(list(item["names"]), spec, item["train_size"])
+    settings = resolve(spec, prep.loaded[0].dataset.kind)
+    splits = _split_all(prep, settings, progress=False)
+    return _train_and_score(item["train"], splits, prep, spec, settings, progress=False)
+
+
 def compare(
     names: Sequence[str],
     spec: RunSpec | Mapping[str, Any] | None = None,
@@ -110,6 +247,9 @@ def compare(
     progress: bool = False,
     policy: Any = None,
     baseline: Any = None,
+    executor: str | None = None,
+    jobs: int | None = None,
+    executor_options: Mapping[str, Any] | None = None,
     **keywords: Any,
 ) -> dict[str, Any]:
     """Train one model per dataset and evaluate every model on every dataset's test split.
@@ -142,16 +282,21 @@ def compare(
         checked before any training.
     baseline : compare document or path, optional
         The compare result the policy's regression checks compare against (cell by cell).
+    executor : {"serial", "local", "ray"}, optional
+        Where the N models train: one after the other in this process (default), in ``jobs``
+        local worker processes, or as Ray tasks (:mod:`fairsuite.experiments._ray`; the
+        ``executor_options`` go to it: ``address``, ``num_cpus``, ``num_gpus``, ``memory``).
+        The same document on every executor; the executor is not part of the configuration.
 
     Returns
     -------
     dict
         The compare document (``kind: "compare"``): ``cells`` holds one metrics record (with
         its headline) per (trained on, tested on) pair, ``training`` each model's training
-        record, ``compositions`` each training set's composition.
+        record, ``interventions`` each model's intervention record (when one was asked for),
+        ``compositions`` each training set's composition.
     """
     from fairsuite.data import composition
-    from fairsuite.metrics import headline
 
     names = list(names)
     if len(names) < 2:
@@ -160,45 +305,25 @@ def compare(
         if names.count(name) > 1:
             raise InvalidInputError(_DUPLICATE.format(name=name))
     spec = as_spec(spec, keywords)
+    ex = None
+    if executor not in (None, "serial"):  # an unknown executor or a missing Ray: before work
+        from fairsuite.experiments._executors import get_executor
+
+        ex = get_executor(executor, jobs=jobs, **dict(executor_options or {}))
+    elif executor_options:
+        raise SpecError(
+            "executor_options (Ray's address and per-run resources) need executor='ray'."
+        )
     gate_policy = gate_baseline = None
     if policy is not None:  # checked before any work
         from fairsuite.gate import load_policy, read_result
 
         gate_policy = load_policy(policy)
         gate_baseline = None if baseline is None else read_result(baseline, source="baseline")
-    from fairsuite.data import is_table_path
 
-    loaded = [
-        load_stage(
-            dataclasses.replace(
-                spec, dataset=name, sensitive=spec.sensitive if is_table_path(name) else ()
-            )
-        )
-        for name in names
-    ]
-    datasets = [ld.dataset for ld in loaded]
-    sensitive = tuple(spec.sensitive) or tuple(
-        c for c in default_sensitive(datasets[0]) if all(c in d.sensitive for d in datasets)
-    )
-    _check_compatible(datasets, sensitive)
-    loaded = [
-        dataclasses.replace(ld, audited=sensitive, targets=target_attributes(ld.dataset, sensitive))
-        for ld in loaded
-    ]
-
-    sizes = {d.name: int((d.table["split"] == "train").sum()) for d in datasets}
-    smallest = min(sizes.values())
-    if spec.max_train_rows is not None:
-        smallest = min(smallest, spec.max_train_rows)
-    if train_size is None:
-        train_size = spec.train_size
-    size = smallest if train_size is None else train_size
-    for d in datasets:
-        if size > sizes[d.name]:
-            raise InvalidInputError(
-                _TRAIN_SIZE.format(size=size, name=d.name, n=sizes[d.name], smallest=smallest)
-            )
-
+    prep = _prepare(names, spec, train_size)
+    datasets = [ld.dataset for ld in prep.loaded]
+    sensitive, size = prep.sensitive, prep.size
     settings = resolve(spec, datasets[0].kind)
     config_hash = spec.config_hash(
         **settings.to_dict(), datasets=names, train_size=size, sensitive=list(sensitive)
@@ -214,45 +339,20 @@ def compare(
         check_out_dir(out, config_hash, force=force)
     for d in datasets:
         check_evaluable(d, sensitive, spec.min_group_size)
-    run_spec = dataclasses.replace(spec, max_train_rows=size, train_size=None, composition=None)
-    # pre-flight: every image of every dataset is decoded before the first model trains
-    splits = {
-        ld.dataset.name: split_stage(ld, run_spec, settings, progress=progress) for ld in loaded
-    }
-    # An attribute that is the target in any dataset is treated so in every cell.
-    target_attrs = tuple(c for c in sensitive if any(c in ld.targets for ld in loaded))
+    # pre-flight: every image of every dataset is decoded before the first model trains (and
+    # lands in the decoded-image cache every worker on this machine reads)
+    splits = _split_all(prep, settings, progress=progress)
 
-    trainsets = {name: intervene_stage(sp, run_spec) for name, sp in splits.items()}
-    models = {
-        name: fit_stage(splits[name], trainsets[name], run_spec, settings, progress=progress)
-        for name in splits
-    }
-    cells = []
-    for train_name, model in models.items():
-        for test_name, test_split in splits.items():
-            predictions = predict_stage(model, test_split, sensitive)
-            result, baseline = evaluate_stage(
-                predictions,
-                classes=tuple(test_split.dataset.classes),
-                positive_label=test_split.dataset.positive_label,
-                audited=sensitive,
-                targets=target_attrs,
-                spec=spec,
-            )
-            metrics = result.to_dict()
-            if baseline is not None:
-                metrics["majority_baseline"] = baseline
-            cells.append(
-                {
-                    "train": train_name,
-                    "test": test_name,
-                    "metrics": metrics,
-                    "headline": headline(result).to_dict(),
-                }
-            )
+    if ex is None:
+        trained = [
+            _train_and_score(name, splits, prep, spec, settings, progress=progress)
+            for name in splits
+        ]
+    else:
+        trained = _train_elsewhere(ex, list(splits), names, spec, size, progress=progress)
 
     config = spec.to_dict()
-    for key in ("data_dir", "dataset", "intervention"):
+    for key in ("data_dir", "dataset"):
         config.pop(key, None)
     config.update(settings.to_dict())
     config.update({"datasets": names, "train_size": size, "sensitive": list(sensitive)})
@@ -264,7 +364,7 @@ def compare(
         "task": datasets[0].task,
         "classes": list(datasets[0].classes),
         "sensitive": list(sensitive),
-        "target_attributes": list(target_attrs),
+        "target_attributes": list(prep.targets),
         "train_size": size,
         "config": config,
         "config_hash": config_hash,
@@ -274,17 +374,19 @@ def compare(
             for name, sp in splits.items()
         },
         "checksums": {d.name: dict(sorted(d.checksums.items())) for d in datasets},
-        "integrity": {ld.dataset.name: ld.integrity for ld in loaded},
+        "integrity": {ld.dataset.name: ld.integrity for ld in prep.loaded},
         "load_reports": {
             name: sp.dataset.report.to_dict() if sp.dataset.report is not None else None
             for name, sp in splits.items()
         },
         "synthetic": {d.name: bool(d.synthetic) for d in datasets},
-        "cells": cells,
-        "training": {
-            name: _training_record(m, splits[name], trainsets[name], sensitive).to_dict()
-            for name, m in models.items()
-        },
+        "cells": [cell for t in trained for cell in t["cells"]],
+        "training": {t["train"]: t["training"] for t in trained},
+        "interventions": (
+            {t["train"]: t["intervention"] for t in trained}
+            if spec.intervention is not None
+            else None
+        ),
         "gate": None,
         "environment": environment(),
     }
@@ -298,6 +400,36 @@ def compare(
     return document
 
 
+def _train_elsewhere(
+    ex: Any,
+    order: list[str],
+    names: list[str],
+    spec: RunSpec,
+    size: int,
+    *,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Train the models as tasks of ``ex``; their results in ``order``. A compare is whole or
+    nothing: the first failed model stops it with that model's error."""
+    items = [
+        {"spec": spec.to_dict(), "names": names, "train_size": size, "train": name}
+        for name in order
+    ]
+    out: dict[int, dict[str, Any]] = {}
+    for i, result, error in ex.map(compare_task, items):
+        if error is not None:
+            raise error
+        out[i] = result
+        if progress:
+            print(
+                f"compare: model {len(out)}/{len(items)} trained ({items[i]['train']}, on the "
+                f"{ex.name} executor)",
+                file=sys.stderr,
+                flush=True,
+            )
+    return [out[i] for i in range(len(items))]
+
+
 def run_compare(
     names: Sequence[str],
     spec: RunSpec | None = None,
@@ -309,6 +441,9 @@ def run_compare(
     progress: bool = True,
     policy: Any = None,
     baseline: Any = None,
+    executor: str | None = None,
+    jobs: int | None = None,
+    executor_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """:func:`compare` with a RunSpec (the name earlier versions used)."""
     return compare(
@@ -321,4 +456,7 @@ def run_compare(
         progress=progress,
         policy=policy,
         baseline=baseline,
+        executor=executor,
+        jobs=jobs,
+        executor_options=executor_options,
     )

@@ -122,6 +122,19 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def apply_worker_threads() -> None:
+    """Inside a task: give torch the thread count the executor chose for this worker
+    (``$FAIRSUITE_WORKER_THREADS``, set by the local and Ray executors; unset: leave torch's)."""
+    threads = os.environ.get("FAIRSUITE_WORKER_THREADS")
+    if threads:
+        try:
+            import torch
+
+            torch.set_num_threads(int(threads))
+        except ImportError:  # pragma: no cover - torch is a core dependency
+            pass
+
+
 #: Executor names the CLI and specs accept (``ray`` needs the Ray extra, ``fairsuite[ray]``).
 EXECUTORS = ("serial", "local", "ray")
 

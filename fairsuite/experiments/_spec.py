@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fairsuite.exceptions import InvalidInputError, SpecError
 
@@ -28,6 +28,7 @@ __all__ = [
     "spec_fields",
     "load_spec",
     "load_compare_spec",
+    "CompareSpec",
     "DEFAULT_DATASET",
     "MODELS",
     "DEVICES",
@@ -540,13 +541,20 @@ def _resolve_table_path(name: str, base: Path) -> str:
     return name
 
 
-def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], RunSpec, int | None]:
-    """Read a compare spec: the run keys plus ``datasets`` (a list) and ``train_size``.
+class CompareSpec(NamedTuple):
+    """A compare spec file: the datasets, the settings every model shares, the training size,
+    and where the models train (``executor``, ``jobs``: not part of the configuration)."""
 
-    Returns
-    -------
-    (names, spec, train_size)
-    """
+    names: list[str]
+    spec: RunSpec
+    train_size: int | None = None
+    executor: str | None = None
+    jobs: int | None = None
+
+
+def load_compare_spec(path: str | os.PathLike[str]) -> CompareSpec:
+    """Read a compare spec: the run keys plus ``datasets`` (a list), ``train_size``, and
+    optionally ``executor`` (serial, local, ray) and ``jobs``."""
     path = Path(path)
     data = _read_yaml(path)
     if not isinstance(data, dict):
@@ -554,6 +562,19 @@ def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], RunSpec,
     data = dict(data)
     names = data.pop("datasets", None)
     train_size = data.pop("train_size", None)
+    executor = data.pop("executor", None)
+    jobs = data.pop("jobs", None)
+    from fairsuite.experiments._executors import EXECUTORS
+
+    if executor is not None and executor not in EXECUTORS:
+        raise SpecError(
+            _BAD_VALUE.format(source=path, key="executor", allowed=" or ".join(EXECUTORS),
+                              value=executor)
+        )
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise SpecError(
+            _BAD_VALUE.format(source=path, key="jobs", allowed="an integer >= 1", value=jobs)
+        )
     if (
         not isinstance(names, list)
         or len(names) < 2
@@ -580,11 +601,13 @@ def load_compare_spec(path: str | os.PathLike[str]) -> tuple[list[str], RunSpec,
             _UNKNOWN_KEY.format(
                 source=path,
                 key="dataset",
-                allowed="datasets, train_size and the run keys except dataset",
+                allowed="datasets, train_size, executor, jobs and the run keys except dataset",
             )
         )
     spec = RunSpec.from_dict(data, source=str(path))
-    return [_resolve_table_path(n, path.parent) for n in names], spec, train_size
+    return CompareSpec(
+        [_resolve_table_path(n, path.parent) for n in names], spec, train_size, executor, jobs
+    )
 
 
 def load_spec(path: str | os.PathLike[str]) -> RunSpec:

@@ -186,6 +186,7 @@ class SweepSpec:
 
 def run_point(item: Mapping[str, Any]) -> dict[str, Any]:
     """Run one grid point and score it on ``test_on`` datasets; plain data for any executor."""
+    from fairsuite.experiments._executors import apply_worker_threads
     from fairsuite.experiments._run import (
         evaluate_stage,
         load_stage,
@@ -196,14 +197,7 @@ def run_point(item: Mapping[str, Any]) -> dict[str, Any]:
     )
     from fairsuite.metrics import headline
 
-    threads = os.environ.get("FAIRSUITE_WORKER_THREADS")
-    if threads:
-        try:
-            import torch
-
-            torch.set_num_threads(int(threads))
-        except ImportError:  # pragma: no cover - torch is a core dependency
-            pass
+    apply_worker_threads()
     spec = RunSpec.from_dict(item["spec"], source="sweep point")
     record, model = run(spec)
     cross: dict[str, Any] = {}

@@ -76,6 +76,7 @@ AUDIT_KEYS = frozenset(
 COMPARE_KEYS = frozenset(
     {
         "classes",
+        "interventions",
         "synthetic",
         "schema_version",
         "kind",
@@ -1036,6 +1037,14 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
     training = [
         (d, _training(training_raw.get(d))) for d in datasets if _training(training_raw.get(d))
     ]
+    from fairsuite.report._intervention import intervention_context
+
+    interventions_raw = result.get("interventions") or {}
+    interventions = {
+        d: ctx
+        for d in datasets
+        if (ctx := intervention_context(interventions_raw.get(d), classes)) is not None
+    }
     gate = _gate(result.get("gate"))
     summary = {
         "kind": "compare",
@@ -1086,6 +1095,7 @@ def _compare_context(result: Mapping[str, Any]) -> dict[str, Any]:
         "side_by_side": side_by_side,
         "compositions": comps,
         "training": training,
+        "interventions": interventions,
         "gate": gate,
         "provenance": _provenance(
             result, checksums, [("datasets", ", ".join(datasets)), ("task", task)]

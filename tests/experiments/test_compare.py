@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from fairsuite.cli import cli
 from fairsuite.exceptions import ExitCode, InvalidInputError
 from fairsuite.experiments import AuditSpec, run_compare
+from fairsuite.experiments import compare as fairsuite_compare
 from fairsuite.experiments._compare import _KIND_MISMATCH, _TOO_FEW
 
 
@@ -83,3 +86,95 @@ def test_compare_cli_mismatch_exit_code(data_root: Path) -> None:
     )
     assert result.exit_code == ExitCode.DATA
     assert "do not share the task" in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# the N models on the serial, local and Ray executors: one document
+# ----------------------------------------------------------------------------------------------
+
+_ADULT_COLUMNS = ["age", "education_num", "hours_per_week", "capital_gain", "marital_status",
+                  "occupation", "gender", "race", "native_income"]
+
+
+@pytest.fixture(scope="module")
+def adult_samples(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Two CSVs cut from the real Adult training rows: a natural sample of 2,500 people (a third
+    women) and one where women are 10%: the question compare answers for a user's own data."""
+    from fairsuite.data import load
+
+    table = load("adult", data_dir=data_root).table
+    train = table[table["split"] == "train"]
+    natural = train.sample(2500, random_state=0)
+    women, men = train[train["gender"] == "Female"], train[train["gender"] == "Male"]
+    skewed = pd.concat([women.sample(250, random_state=1), men.sample(2250, random_state=1)])
+    folder = tmp_path_factory.mktemp("adult-samples")
+    paths = []
+    for name, frame in (("natural", natural), ("few-women", skewed.sample(frac=1, random_state=2))):
+        path = folder / f"{name}.csv"
+        frame[_ADULT_COLUMNS].rename(columns={"native_income": "income"}).to_csv(path, index=False)
+        paths.append(str(path))
+    return paths
+
+
+def _cells(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(doc["cells"], key=lambda c: (c["train"], c["test"]))
+
+
+def _training(doc: dict[str, Any]) -> dict[str, Any]:
+    """The training records without their timings."""
+    out = json.loads(json.dumps(doc["training"]))
+    for record in out.values():
+        for epoch in record.get("history") or []:
+            epoch.pop("seconds", None)
+            epoch.pop("rows_per_s", None)
+    return out
+
+
+_SAMPLES = {"target": "income", "sensitive": ["gender"], "positive_label": ">50K",
+            "model": "logreg", "n_boot": 0}
+
+
+def test_compare_gives_one_document_on_every_executor(adult_samples: list[str]) -> None:
+    serial = fairsuite_compare(adult_samples, **_SAMPLES)
+    assert serial["train_size"] == 2000  # both CSVs hold 2,500 rows, split 80/20
+    assert serial["interventions"] is None
+    assert {(c["train"], c["test"]) for c in serial["cells"]} == {
+        (a, b) for a in ("natural", "few-women") for b in ("natural", "few-women")
+    }
+    women = {
+        (c["train"], c["test"]): c["metrics"]["attributes"][0]["groups"][0]
+        for c in serial["cells"]
+    }
+    assert {g["group"] for g in women.values()} == {"Female"}
+    assert women[("natural", "natural")]["n"] == 162  # test women: a third of 500, and 10%
+    assert women[("few-women", "few-women")]["n"] == 50
+    local = fairsuite_compare(adult_samples, **_SAMPLES, executor="local", jobs=2)
+    assert _cells(local) == _cells(serial) and _training(local) == _training(serial)
+    assert local["config_hash"] == serial["config_hash"]
+    if importlib.util.find_spec("ray") is not None:
+        on_ray = fairsuite_compare(adult_samples, **_SAMPLES, executor="ray", jobs=2)
+        assert _cells(on_ray) == _cells(serial) and _training(on_ray) == _training(serial)
+
+
+def test_compare_records_each_models_intervention(adult_samples: list[str]) -> None:
+    doc = fairsuite_compare(adult_samples, **_SAMPLES, intervention="reweigh")
+    assert doc["config"]["intervention"] == "reweigh"
+    assert set(doc["interventions"]) == set(doc["datasets"])
+    for name, record in doc["interventions"].items():
+        assert record["kind"] == "reweigh" and record["rows"]["reweighted"] == 2000, record
+        weights = record["weights"]
+        # reweighing lifts the rarest (group, label) cell most: women earning >50K
+        top = max(weights["Female"][">50K"], weights["Male"][">50K"], weights["Male"]["<=50K"])
+        assert weights["Female"][">50K"] == top > 2, (name, weights)
+
+
+def test_compare_cli_on_local_workers(adult_samples: list[str], tmp_path: Path) -> None:
+    args = ["compare", *adult_samples, "--target", "income", "--sensitive", "gender",
+            "--positive-label", ">50K", "--model", "logreg", "--n-boot", "0", "--executor",
+            "local", "--jobs", "2", "--out", str(tmp_path / "cmp"), "--json", "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert _cells(doc) == _cells(fairsuite_compare(adult_samples, **_SAMPLES))
+    bad = CliRunner().invoke(cli, [*args[:-4], "--gpus-per-run", "1", "--quiet"])
+    assert bad.exit_code == 2 and "need --executor ray" in bad.stderr

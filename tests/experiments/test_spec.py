@@ -36,10 +36,20 @@ def test_shipped_sweep_specs_parse(path: Path) -> None:
 
 
 def test_shipped_compare_spec_parses() -> None:
-    names, spec, train_size = load_compare_spec(AUDITS / "utkface-vs-fairface.yaml")
+    names, spec, train_size, _, _ = load_compare_spec(AUDITS / "utkface-vs-fairface.yaml")
     assert names == ["utkface", "fairface"]
     assert spec.task == "gender" and spec.sensitive == ("race", "gender")
     assert train_size is None
+
+
+def test_compare_spec_says_where_the_models_train(tmp_path: Path) -> None:
+    path = tmp_path / "cmp.yaml"
+    path.write_text("datasets: [utkface, fairface]\nexecutor: local\njobs: 2\nepochs: 1\n")
+    read = load_compare_spec(path)
+    assert (read.executor, read.jobs, read.spec.epochs) == ("local", 2, 1)
+    path.write_text("datasets: [utkface, fairface]\nexecutor: slurm\n")
+    with pytest.raises(SpecError, match="'executor' must be serial or local or ray; got 'slurm'"):
+        load_compare_spec(path)
 
 
 def test_unknown_key_names_key_and_allowed(tmp_path: Path) -> None:
