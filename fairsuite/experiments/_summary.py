@@ -245,7 +245,12 @@ def format_compare_summary(document: dict[str, Any], *, out: str | None = None) 
     ci = int(round(100 * (first.get("ci") or 0.95)))
     lines = [
         f"fairsuite compare: task {document['task']}, {document['train_size']:,} training rows "
-        f"per model, model {document['config'].get('model')}, seed {document['seed']}",
+        f"per model, model {document['config'].get('model')}, seed {document['seed']}"
+        + (
+            f", every model trained with intervention {document['config']['intervention']}"
+            if document["config"].get("intervention")
+            else ""
+        ),
         f"intervals: {interval_short(first)}" if first else "intervals: none",
         f"overall accuracy [{ci}% interval] (rows: trained on; columns: tested on)",
     ]
