@@ -27,6 +27,14 @@ Ray is the optional extra ``fairsuite[ray]``; it is imported only when this exec
 for. ``ray.init()`` starts a local instance by default (``num_cpus`` = ``jobs`` when given), and
 the ``address`` option or ``$RAY_ADDRESS`` connects to an existing cluster instead. An instance
 this executor started is shut down when the map ends; one it only connected to is left alone.
+
+A driver that is killed (SIGKILL, the OOM killer) cannot shut its instance down. Ray's own
+fate-sharing ends the GCS, the raylet and with it the workers at once, but its two agents (the
+dashboard and runtime-env agents) are left orphaned for about a minute: they notice the dead
+raylet, then wait 60 s trying to tell the dead GCS so. On Linux the executor therefore starts a
+small reaper beside its instance: every process of the instance carries a tag in its
+environment, and when the driver's end of a pipe closes -- however the driver ended -- the reaper
+ends (SIGTERM, then SIGKILL) whatever still carries the tag.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -76,6 +87,70 @@ def _run_task(task: Callable[[Any], Any], item: Any, threads: int) -> tuple[Any,
         except Exception:  # noqa: BLE001 - an error that cannot travel: send its text
             err = RuntimeError(f"{type(err).__name__}: {err}")
         return None, err
+
+
+#: Environment variable that tags every process of a Ray instance this executor started.
+_TAG_VAR = "FAIRSUITE_RAY_INSTANCE"
+
+#: The reaper: waits for EOF on stdin (the driver ended, cleanly or killed), then ends every
+#: process whose environment holds ``FAIRSUITE_RAY_INSTANCE=<tag>`` (argv[1]).
+_REAPER = r"""
+import os, signal, sys, time
+entry = b"FAIRSUITE_RAY_INSTANCE=" + sys.argv[1].encode()
+sys.stdin.buffer.read()
+
+def tagged():
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid():
+            try:
+                with open("/proc/" + name + "/environ", "rb") as f:
+                    if entry in f.read().split(b"\0"):
+                        found.append(int(name))
+            except OSError:
+                pass
+    return found
+
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    for pid in tagged():
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 3
+    while tagged() and time.monotonic() < deadline:
+        time.sleep(0.1)
+"""
+
+
+def _start_reaper(tag: str) -> subprocess.Popen[bytes] | None:
+    """The reaper of the instance tagged ``tag`` (Linux only: it reads ``/proc``); it runs in
+    its own session so that a signal to the driver's process group does not end it first."""
+    if not sys.platform.startswith("linux"):
+        return None
+    env = {k: v for k, v in os.environ.items() if k != _TAG_VAR}
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", _REAPER, tag],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError:  # pragma: no cover - no reaper: Ray's fate-sharing alone
+        return None
+
+
+def _stop_reaper(reaper: subprocess.Popen[bytes] | None) -> None:
+    """Close the reaper's pipe (it ends what is left of the instance) and collect it."""
+    if reaper is None:
+        return
+    if reaper.stdin is not None:
+        with contextlib.suppress(OSError):
+            reaper.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        reaper.wait(timeout=10)
 
 
 def _positive(name: str, value: Any, *, allow_zero: bool = False) -> float | None:
@@ -132,11 +207,13 @@ class RayExecutor:
         mem = _positive("memory", memory)
         self.memory = None if mem is None else int(mem)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise SpecError(f"ray executor: max_retries must be an integer >= 0; got "
-                            f"{max_retries!r}.")
+            raise SpecError(
+                f"ray executor: max_retries must be an integer >= 0; got {max_retries!r}."
+            )
         self.max_retries = max_retries
         self.object_store_memory = object_store_memory
         self.workers = int(jobs) if jobs else max(1, os.cpu_count() or 1)
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     def _connect(self) -> bool:
         """Connect to (or start) Ray; ``True`` when this call started the instance."""
@@ -159,7 +236,23 @@ class RayExecutor:
                 local["num_cpus"] = int(self.jobs)
             if self.object_store_memory:
                 local["object_store_memory"] = int(self.object_store_memory)
-            ray.init(address="local", **local, **common)
+            # every process of the new instance inherits the tag; the reaper ends them all
+            # when this driver ends, even by SIGKILL (see the module docstring)
+            tag = uuid.uuid4().hex
+            self._reaper = _start_reaper(tag)
+            previous = os.environ.get(_TAG_VAR)
+            os.environ[_TAG_VAR] = tag
+            try:
+                ray.init(address="local", **local, **common)
+            except BaseException:
+                _stop_reaper(self._reaper)
+                self._reaper = None
+                raise
+            finally:
+                if previous is None:
+                    os.environ.pop(_TAG_VAR, None)
+                else:
+                    os.environ[_TAG_VAR] = previous
         return True
 
     def map(self, task: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Outcome]:
@@ -191,10 +284,11 @@ class RayExecutor:
                         cause = getattr(err, "cause", None)
                         yield i, None, cause if isinstance(cause, BaseException) else err
                     except ray.exceptions.RayError as err:  # worker/node lost after retries
-                        yield i, None, RuntimeError(
+                        lost = RuntimeError(
                             f"Ray could not finish this run after {self.max_retries} "
                             f"retries: {type(err).__name__}: {str(err).splitlines()[0]}"
                         )
+                        yield i, None, lost
                     else:
                         yield i, result, error
         finally:
@@ -203,3 +297,5 @@ class RayExecutor:
                     ray.cancel(ref, force=True)
             if started:
                 ray.shutdown()
+                _stop_reaper(self._reaper)
+                self._reaper = None
