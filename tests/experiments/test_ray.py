@@ -4,6 +4,7 @@ errors recorded (not retried), a killed worker retried, and the install hint wit
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -166,3 +167,96 @@ def test_two_processes_building_one_image_cache_and_a_later_run_reuses_it(
                                            n_jobs=1, progress=False)
     assert not again.built and again.key == key and npy.stat().st_mtime_ns == mtime
     assert int(np.asarray(again.array).astype(np.int64).sum()) == rows[0][1]
+
+
+# ----------------------------------------------------------------------------------------------
+# a Ray sweep whose driver is killed: its instance ends with it, the local executor finishes it
+# ----------------------------------------------------------------------------------------------
+
+ADULT = ["--dataset", "adult", "--model", "logreg", "--sensitive", "gender", "--n-boot", "0"]
+GRID = ["--sizes", "500,2000", "--balance", "natural,Female=0.5", "--seeds", "0,1"]
+N_RUNS = 8
+
+
+def _tagged(entry: bytes) -> dict[int, str]:
+    """Live processes whose environment holds ``entry`` (``NAME=value``): pid -> command line."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if entry not in (proc / "environ").read_bytes().split(b"\0"):
+                continue  # (a zombie's environment reads empty)
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile, or not ours
+            continue
+        found[int(proc.name)] = cmd.strip()[:120]
+    return found
+
+
+@needs_ray
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads processes in /proc")
+def test_killed_ray_sweep_leaves_no_orphans_and_resumes_on_the_local_executor(
+    data_root: Path, tmp_path: Path
+) -> None:
+    """SIGKILL a CLI sweep on Ray once a few runs are in: none of the Ray processes it started
+    outlive it (the tag in their environment tells them from the module's own instance), and
+    the local executor computes only the missing runs, rewriting none of Ray's, into the table a
+    serial sweep gives."""
+    import signal
+    import subprocess
+    import time
+    import uuid
+
+    entry = f"FAIRSUITE_TEST_RAY_DRIVER={uuid.uuid4().hex}"
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    env.update([entry.split("=", 1)])
+    out = tmp_path / "sw"
+    args = ["sweep", *ADULT, *GRID, "--data-dir", str(data_root), "--out", str(out), "--jobs", "2"]
+    log = tmp_path / "driver.log"
+    with log.open("w") as err:
+        cmd = [sys.executable, "-m", "fairsuite", *args, "--executor", "ray"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if len(list(out.glob("runs/*/record.json"))) >= 2:
+                break
+            time.sleep(0.1)
+        running = _tagged(entry.encode())
+        assert proc.poll() is None, f"the Ray sweep ended before it was killed:\n{log.read_text()}"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    # the instance was up: the GCS, the raylet and its workers, all carrying the driver's tag
+    assert any("raylet" in cmd for cmd in running.values()), running
+    assert any("gcs_server" in cmd for cmd in running.values()), running
+    assert any(cmd.startswith("ray::") for cmd in running.values()), running
+    deadline = time.monotonic() + 15
+    while (left := _tagged(entry.encode())) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"Ray processes outlived their killed driver: {left}"
+
+    ray_records = {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("runs/*/record.json")
+    }
+    k = len(ray_records)
+    assert 0 < k < N_RUNS, k
+    resumed = CliRunner().invoke(cli, [*args, "--executor", "local", "--json"])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert f"{k} of {N_RUNS} runs already in" in resumed.stderr
+    assert f"computing the {N_RUNS - k} missing" in resumed.stderr
+    doc = json.loads(resumed.stdout)
+    expected = {"done": N_RUNS, "missing": 0, "failed": 0, "total": N_RUNS, "failed_runs": {}}
+    assert doc["status"] == expected
+    # what the Ray driver finished was neither computed nor written again
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in ray_records} == ray_records
+
+    base = RunSpec(
+        dataset="adult", data_dir=str(data_root), model="logreg", sensitive=("gender",), n_boot=0
+    )
+    spec = SweepSpec(base, sizes=(500, 2000), compositions=("natural", "Female=0.5"), seeds=(0, 1))
+    serial = sweep(spec, tmp_path / "serial", progress=False, report=False)
+    pd.testing.assert_frame_equal(
+        _values(serial.results), _values(pd.read_parquet(out / "results.parquet"))
+    )
