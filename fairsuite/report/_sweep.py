@@ -44,20 +44,69 @@ def _legend(ax: Any, size: int = 8) -> None:
         ax.legend(handles, labels, fontsize=size, frameon=False)
 
 
-def _group_curves(frame: pd.DataFrame, attribute: str, salt: str) -> str:
-    """Accuracy of each group of ``attribute`` against training rows (log scale), per
-    composition panel: mean over seeds, the band spans the runs' intervals."""
+#: what makes one setting of a sweep: the runs of a setting differ only in their seed
+_SETTING = ["tested_on", "model", "composition", "intervention", "train_size"]
+#: the key under every curve chart (the HTML captions say it in full)
+_KEY = (
+    "line: mean over seeds; band: {pct} interval for the expected {what} of a model trained at "
+    "that setting; dots: single runs"
+)
+
+
+def _pct(ci: float) -> str:
+    return f"{100 * ci:g}%"
+
+
+def _bands(frame: pd.DataFrame, by: list[str], ci: float) -> pd.DataFrame:
+    """Seed bands (:func:`fairsuite.experiments.seed_bands`) sorted by training rows."""
+    from fairsuite.experiments._bands import seed_bands
+
+    return seed_bands(frame, [*_SETTING, *by], ci=ci).sort_values("train_rows", kind="stable")
+
+
+def _key(fig: Any, ci: float, what: str) -> None:
+    """What the line, the band and the dots are, under the chart."""
+    fig.supxlabel(_KEY.format(pct=_pct(ci), what=what), fontsize=8, color="#57606a")
+
+
+def _draw_band(
+    ax: Any, runs: pd.DataFrame, band: pd.DataFrame, *, color: str, i: int, label: str
+) -> None:
+    """The mean over seeds (line), its seed band (shaded) and the single runs (dots)."""
     import seaborn as sns
 
+    sns.lineplot(
+        data=band,
+        x="train_rows",
+        y="value",
+        ax=ax,
+        color=color,
+        marker=_MARKERS[i % len(_MARKERS)],
+        linestyle=_DASHES[i % len(_DASHES)],
+        label=label,
+        errorbar=None,
+    )
+    ax.fill_between(
+        band["train_rows"], band["ci_low"], band["ci_high"], color=color, alpha=0.15, linewidth=0
+    )
+    ax.scatter(runs["train_rows"], runs["value"], color=color, s=6, alpha=0.5, linewidths=0)
+
+
+def _group_curves(frame: pd.DataFrame, attribute: str, salt: str, ci: float = 0.95) -> str:
+    """Accuracy of each group of ``attribute`` against training rows (log scale), one panel per
+    model x composition x intervention: the mean over seeds, its seed band (an interval for
+    the expected accuracy of a model trained at that setting) and the single runs."""
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
     d = frame[
         (frame["kind"] == "group")
         & (frame["attribute"] == attribute)
         & (frame["metric"] == "accuracy")
-    ]
-    panels = sorted(d.groupby(["model", "composition"]).groups)
+    ].dropna(subset=["value"])
+    bands = _bands(d, ["group"], ci)
+    panels = sorted(d.groupby(["model", "composition", "intervention"]).groups)
     multi_model = d["model"].nunique() > 1
+    multi_interv = d["intervention"].nunique() > 1
     fig = _figure(4.2 * max(1, min(len(panels), 4)), 3.4 * math.ceil(max(1, len(panels)) / 4))
     grid = fig.subplots(
         math.ceil(max(1, len(panels)) / 4), min(max(1, len(panels)), 4), squeeze=False, sharey=True
@@ -66,46 +115,50 @@ def _group_curves(frame: pd.DataFrame, attribute: str, salt: str) -> str:
     groups = sorted(d["group"].unique())
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    for ax, (model, comp) in zip(axes, panels, strict=False):
-        sub = d[(d["model"] == model) & (d["composition"] == comp)]
+    for ax, (model, comp, interv) in zip(axes, panels, strict=False):
+        here = [("model", model), ("composition", comp), ("intervention", interv)]
+        sub = d
+        band_sub = bands
+        for col, val in here:
+            sub = sub[sub[col] == val]
+            band_sub = band_sub[band_sub[col] == val]
         for i, group in enumerate(groups):
-            g = (
-                sub[sub["group"] == group]
-                .groupby("train_rows", as_index=False)
-                .agg(value=("value", "mean"), lo=("ci_low", "mean"), hi=("ci_high", "mean"))
-            )
-            if g.empty:
+            b = band_sub[band_sub["group"] == group]
+            if b.empty:
                 continue
-            color = PALETTE[i % len(PALETTE)]
-            sns.lineplot(
-                data=g,
-                x="train_rows",
-                y="value",
-                ax=ax,
-                color=color,
-                marker=_MARKERS[i % len(_MARKERS)],
-                linestyle=_DASHES[i % len(_DASHES)],
+            _draw_band(
+                ax,
+                sub[sub["group"] == group],
+                b,
+                color=PALETTE[i % len(PALETTE)],
+                i=i,
                 label=str(group),
-                errorbar=None,
             )
-            ax.fill_between(g["train_rows"], g["lo"], g["hi"], color=color, alpha=0.12)
         ax.set_xscale("log")
-        ax.set_title(f"{model}, composition {comp}" if multi_model else f"composition {comp}")
+        title = [model] if multi_model else []
+        title.append(f"composition {comp}")
+        if multi_interv:
+            title.append(f"intervention {interv}")
+        ax.set_title(", ".join(title))
         ax.set_xlabel("training rows (log scale)")
         ax.set_ylabel(f"accuracy by {attribute}")
         _axes_style(ax)
         _legend(ax)
+    _key(fig, ci, "accuracy")
     return _to_svg(fig, salt)
 
 
-def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str) -> str:
-    """A disparity against training rows (log scale), one line per attribute x composition x
-    intervention, each run a point with its interval, and the fitted slope in the legend."""
-    import seaborn as sns
-
+def _gap_curve(
+    frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str, ci: float = 0.95
+) -> str:
+    """A disparity against training rows (log scale), one line per attribute x model x
+    composition x intervention: the mean over seeds, its seed band (an interval for the
+    expected gap of a model trained at that setting), the single runs, and the fitted slope in
+    the legend."""
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
     d = frame[(frame["kind"] == "disparity") & (frame["metric"] == metric)].dropna(subset=["value"])
+    bands = _bands(d, ["attribute"], ci)
     fig = _figure(6.4, 3.8)
     ax = fig.subplots()
     keys = sorted(d.groupby(["attribute", "model", "composition", "intervention"]).groups)
@@ -115,6 +168,12 @@ def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str
             & (d["model"] == model)
             & (d["composition"] == comp)
             & (d["intervention"] == interv)
+        ]
+        b = bands[
+            (bands["attribute"] == attr)
+            & (bands["model"] == model)
+            & (bands["composition"] == comp)
+            & (bands["intervention"] == interv)
         ]
         s = slopes[
             (slopes["attribute"] == attr)
@@ -130,68 +189,57 @@ def _gap_curve(frame: pd.DataFrame, slopes: pd.DataFrame, metric: str, salt: str
             label += (
                 f" (slope {r.slope_per_decade:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]/decade)"
             )
-        color = PALETTE[i % len(PALETTE)]
-        means = g.groupby("train_rows", as_index=False)["value"].mean()
-        sns.lineplot(
-            data=means,
-            x="train_rows",
-            y="value",
-            ax=ax,
-            color=color,
-            marker=_MARKERS[i % len(_MARKERS)],
-            linestyle=_DASHES[i % len(_DASHES)],
-            label=label,
-            errorbar=None,
-        )
-        ax.errorbar(
-            g["train_rows"],
-            g["value"],
-            yerr=[g["value"] - g["ci_low"], g["ci_high"] - g["value"]],
-            fmt="none",
-            ecolor=color,
-            alpha=0.35,
-            capsize=2,
-        )
+        _draw_band(ax, g, b, color=PALETTE[i % len(PALETTE)], i=i, label=label)
     ax.set_xscale("log")
     ax.set_title(f"{_GAP_LABELS.get(metric, metric)} against training size")
     ax.set_xlabel("training rows (log scale)")
-    ax.set_ylabel("gap (bars: 95% interval of a run)")
+    ax.set_ylabel("gap")
     _axes_style(ax)
     _legend(ax, 7)
+    _key(fig, ci, "gap")
     return _to_svg(fig, salt)
 
 
-def _plane(frame: pd.DataFrame, salt: str) -> str:
-    """Accuracy against demographic parity difference, one point per intervention (mean over
-    runs, bars: mean interval): data-side and model-side fixes on one plane."""
+def _largest(bands: pd.DataFrame) -> pd.DataFrame:
+    """Of each model x composition x intervention, the setting with the most training rows."""
+    keys = ["model", "composition", "intervention"]
+    top = bands.groupby(keys)["train_rows"].transform("max")
+    return bands[bands["train_rows"] == top]
+
+
+def _plane(frame: pd.DataFrame, salt: str, ci: float = 0.95) -> str:
+    """Accuracy against demographic parity difference, one point per model x composition x
+    intervention at its largest training size (the mean over seeds; bars: the seed bands):
+    data-side and model-side fixes on one plane."""
     from fairsuite.report._charts import PALETTE, _figure, _to_svg
 
     acc = frame[(frame["kind"] == "overall") & (frame["metric"] == "accuracy")]
     dp = frame[
         (frame["kind"] == "disparity") & (frame["metric"] == "demographic_parity_difference")
     ]
+    attrs = sorted(dp["attribute"].unique())
+    dp = dp[dp["attribute"] == (attrs[0] if attrs else None)]
+    points = _largest(_bands(acc, [], ci)).merge(
+        _bands(dp, [], ci).drop(columns=["train_rows"]), on=_SETTING, suffixes=("", "_dp")
+    )
     fig = _figure(5.6, 3.8)
     ax = fig.subplots()
-    for i, (model, interv) in enumerate(sorted(acc.groupby(["model", "intervention"]).groups)):
-        a = acc[(acc["model"] == model) & (acc["intervention"] == interv)]
-        p = dp[(dp["model"] == model) & (dp["intervention"] == interv)]
-        if a.empty or p.empty:
-            continue
-        first_attr = sorted(p["attribute"].unique())[0]
-        p = p[p["attribute"] == first_attr]
-        x, y = p["value"].mean(), a["value"].mean()
+    for i, p in enumerate(points.itertuples()):
+        x, y = p.value_dp, p.value
         ax.errorbar(
             [x],
             [y],
-            xerr=[[x - p["ci_low"].mean()], [p["ci_high"].mean() - x]],
-            yerr=[[y - a["ci_low"].mean()], [a["ci_high"].mean() - y]],
+            xerr=[[x - p.ci_low_dp], [p.ci_high_dp - x]],
+            yerr=[[y - p.ci_low], [p.ci_high - y]],
             fmt=_MARKERS[i % len(_MARKERS)],
             color=PALETTE[i % len(PALETTE)],
             capsize=3,
-            label=f"{model}, {interv} (DP over {first_attr})",
+            label=f"{p.model}, {p.composition}, {p.intervention} ({p.train_rows:,.0f} rows)",
         )
     ax.set_title("Accuracy against demographic parity difference, per intervention")
-    ax.set_xlabel("demographic parity difference (lower is fairer)")
+    ax.set_xlabel(
+        f"demographic parity difference over {attrs[0] if attrs else '-'} (lower is fairer)"
+    )
     ax.set_ylabel("overall accuracy")
     _axes_style(ax)
     _legend(ax)
@@ -206,29 +254,47 @@ def _fmt(v: Any, digits: int = 3) -> str:
     return "n/a" if math.isnan(f) else f"{f:.{digits}f}"
 
 
-def _summary_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per run setting (mean over seeds): accuracy and the accuracy gap of each attribute."""
-    cols = ["tested_on", "model", "composition", "intervention", "train_rows"]
+def _rows_label(rows: pd.Series) -> str:
+    """Training rows of a setting's runs: one number, or the range when seeds differ."""
+    r = rows.dropna()
+    if r.empty:
+        return "n/a"
+    lo, hi = int(r.min()), int(r.max())
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+
+def _summary_table(frame: pd.DataFrame, ci: float = 0.95) -> list[dict[str, Any]]:
+    """Per setting: overall accuracy and each attribute's accuracy gap, the mean over seeds
+    with its seed band (an interval for the expected value at that setting)."""
+    import pandas as pd
+
+    from fairsuite.experiments._bands import seed_bands
+
     acc = frame[(frame["kind"] == "overall") & (frame["metric"] == "accuracy")]
     gaps = frame[
         (frame["kind"] == "disparity") & (frame["metric"] == "accuracy") & frame["group"].ne("")
     ]
-    rows = []
-    for keys, a in acc.groupby(cols, sort=True, dropna=False):
-        entry = dict(zip(cols, keys, strict=True))
-        g = gaps
+    acc_b = seed_bands(acc, _SETTING, ci=ci)
+    gap_b = seed_bands(gaps, [*_SETTING, "attribute"], ci=ci)
+
+    def same(table: pd.DataFrame, entry: dict[str, Any]) -> pd.DataFrame:
         for c, v in entry.items():
-            g = g[g[c] == v] if v == v else g[g[c].isna()]
+            table = table[table[c] == v] if not pd.isna(v) else table[table[c].isna()]
+        return table
+
+    rows = []
+    for b in acc_b.sort_values([*_SETTING[:-1], "train_rows"], kind="stable").itertuples():
+        entry = {c: getattr(b, c) for c in _SETTING}
         rows.append(
             {
-                **{k: str(v) for k, v in entry.items()},
-                "runs": len(a),
-                "accuracy": _fmt(a["value"].mean()),
-                "accuracy_ci": f"[{_fmt(a['ci_low'].mean())}, {_fmt(a['ci_high'].mean())}]",
+                **{k: str(v) for k, v in entry.items() if k != "train_size"},
+                "train_rows": _rows_label(same(acc, entry)["train_rows"]),
+                "runs": b.runs,
+                "accuracy": _fmt(b.value),
+                "accuracy_ci": f"[{_fmt(b.ci_low)}, {_fmt(b.ci_high)}]",
                 "gaps": [
-                    f"{attr}: {_fmt(x['value'].mean())} "
-                    f"[{_fmt(x['ci_low'].mean())}, {_fmt(x['ci_high'].mean())}]"
-                    for attr, x in g.groupby("attribute", sort=True)
+                    f"{x.attribute}: {_fmt(x.value)} [{_fmt(x.ci_low)}, {_fmt(x.ci_high)}]"
+                    for x in same(gap_b, entry).sort_values("attribute").itertuples()
                 ],
             }
         )
@@ -243,22 +309,23 @@ def sweep_context(result: Any) -> dict[str, Any]:
     frame = result.results
     slopes = result.slopes
     spec = result.spec
+    ci = float(getattr(spec.base, "ci", 0.95))
     own = frame[frame["tested_on"] == frame["dataset"]]
     attributes = sorted(own.loc[own["kind"] == "group", "attribute"].unique())
     single = [a for a in attributes if " x " not in a]
     curves = [
-        {"attribute": a, "svg": _group_curves(own, a, f"sweep-groups-{i}")}
+        {"attribute": a, "svg": _group_curves(own, a, f"sweep-groups-{i}", ci)}
         for i, a in enumerate(attributes)
         if a in single or len(attributes) <= 3
     ]
     gap_charts = [
-        {"metric": _GAP_LABELS.get(m, m), "svg": _gap_curve(own, slopes, m, f"sweep-gap-{m}")}
+        {"metric": _GAP_LABELS.get(m, m), "svg": _gap_curve(own, slopes, m, f"sweep-gap-{m}", ci)}
         for m in _GAP_METRICS
         if not own[(own["kind"] == "disparity") & (own["metric"] == m)]
         .dropna(subset=["value"])
         .empty
     ]
-    plane = _plane(own, "sweep-plane") if own["intervention"].nunique() > 1 else None
+    plane = _plane(own, "sweep-plane", ci) if own["intervention"].nunique() > 1 else None
     slope_rows = [
         {
             "tested_on": r.tested_on,
@@ -305,7 +372,11 @@ def sweep_context(result: Any) -> dict[str, Any]:
         "gap_charts": gap_charts,
         "plane": plane,
         "slopes": slope_rows,
-        "table": _summary_table(frame),
+        "table": _summary_table(frame, ci),
+        "ci": _pct(ci),
+        "seeds_min": int(frame.groupby(_SETTING, dropna=False)["seed"].nunique().min())
+        if len(frame)
+        else 0,
         "failed": [
             {"run": k, "error": v} for k, v in sorted(status.get("failed_runs", {}).items())
         ],
