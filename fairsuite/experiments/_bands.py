@@ -25,11 +25,13 @@ and what the band is an interval for. Its error has two parts:
 
 The band is ``[m - sqrt(h_test_low^2 + h_seed^2), m + sqrt(h_test_high^2 + h_seed^2)]``, cut to
 ``[0, 1]``: the half-widths add in quadrature like independent errors (the square-and-add step of
-Newcombe's interval for a difference; with a t quantile on one part it is Banerjee's
-conservative interval for a sum of two means). The spread of the runs also holds the part of the
-test noise on which the seeds' models disagree, so that part is counted twice: conservative.
-With one run the band is that run's interval (``h_seed = 0``); with two, ``t_1 = 12.7`` makes the
-band wide -- it takes at least three seeds to say much about the seed-to-seed variation.
+Newcombe's interval for a difference; adding t-scaled half-widths in quadrature is also how
+Banerjee's conservative interval for the Behrens-Fisher problem is built). The spread of the runs
+also holds the part of the test noise on which the seeds' models disagree, so that part is
+counted twice: conservative. With one run the band is that run's interval (``h_seed = 0``), which
+covers that model, not the seed-to-seed variation; with two, ``t_1 = 12.7`` makes the band wide --
+it takes at least three seeds to say much about the seed-to-seed variation. Like any t interval
+on a few draws it falls short when the seeds' accuracies are strongly skewed (a rare bad seed).
 
 For a gap (``max - min``) ``mu`` is the expected gap of such a model, ``E_seed[max - min]``.
 Coverage is checked by simulation in ``benchmarks/bench_seed_band.py`` (docs/sweep.md).
