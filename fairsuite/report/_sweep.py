@@ -48,8 +48,8 @@ def _legend(ax: Any, size: int = 8) -> None:
 _SETTING = ["tested_on", "model", "composition", "intervention", "train_size"]
 #: the key under every curve chart (the HTML captions say it in full)
 _KEY = (
-    "line: mean over seeds; band: {pct} interval for the expected {what} of a model trained at "
-    "that setting; dots: single runs"
+    "line: mean over seeds; dots: single runs\n"
+    "band: {pct} interval for the expected {what} of a model trained at that setting"
 )
 
 
@@ -67,6 +67,26 @@ def _bands(frame: pd.DataFrame, by: list[str], ci: float) -> pd.DataFrame:
 def _key(fig: Any, ci: float, what: str) -> None:
     """What the line, the band and the dots are, under the chart."""
     fig.supxlabel(_KEY.format(pct=_pct(ci), what=what), fontsize=8, color="#57606a")
+
+
+def _rows_tick(x: float) -> str:
+    """A training-size tick: 500, 4k, 30.2k (plain text: the charts do not parse mathtext)."""
+    if x < 1000:
+        return f"{x:.0f}"
+    k = x / 1000
+    return f"{k:.0f}k" if abs(k - round(k)) < 0.05 or k >= 100 else f"{k:.1f}k"
+
+
+def _log_rows_axis(ax: Any, rows: Any) -> None:
+    """Log-scaled x axis with a tick at every training size of the chart."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    ax.set_xscale("log")
+    ticks = sorted({float(r) for r in rows if r == r})
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_xticklabels([_rows_tick(t) for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _draw_band(
@@ -134,7 +154,7 @@ def _group_curves(frame: pd.DataFrame, attribute: str, salt: str, ci: float = 0.
                 i=i,
                 label=str(group),
             )
-        ax.set_xscale("log")
+        _log_rows_axis(ax, band_sub["train_rows"])
         title = [model] if multi_model else []
         title.append(f"composition {comp}")
         if multi_interv:
@@ -190,7 +210,7 @@ def _gap_curve(
                 f" (slope {r.slope_per_decade:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]/decade)"
             )
         _draw_band(ax, g, b, color=PALETTE[i % len(PALETTE)], i=i, label=label)
-    ax.set_xscale("log")
+    _log_rows_axis(ax, bands["train_rows"])
     ax.set_title(f"{_GAP_LABELS.get(metric, metric)} against training size")
     ax.set_xlabel("training rows (log scale)")
     ax.set_ylabel("gap")
@@ -236,7 +256,7 @@ def _plane(frame: pd.DataFrame, salt: str, ci: float = 0.95) -> str:
             capsize=3,
             label=f"{p.model}, {p.composition}, {p.intervention} ({p.train_rows:,.0f} rows)",
         )
-    ax.set_title("Accuracy against demographic parity difference, per intervention")
+    ax.set_title("Accuracy against demographic parity difference")
     ax.set_xlabel(
         f"demographic parity difference over {attrs[0] if attrs else '-'} (lower is fairer)"
     )

@@ -129,7 +129,8 @@ def test_captions_and_charts_say_what_line_and_band_are(context: dict) -> None:
     assert "95% interval for the expected accuracy" in text
     assert "95% interval for the expected gap" in text
     for svg in [c["svg"] for c in context["curves"]] + [g["svg"] for g in context["gap_charts"]]:
-        assert "line: mean over seeds; band: 95% interval for the expected" in svg
+        assert "line: mean over seeds; dots: single runs" in svg
+        assert "band: 95% interval for the expected" in svg
     # one panel per intervention (the curves of none and reweigh are not pooled)
     assert "intervention reweigh" in context["curves"][0]["svg"]
     assert "Some settings have" not in html
@@ -140,3 +141,13 @@ def test_single_and_two_seed_settings_are_flagged() -> None:
     assert "Some settings have a single run" in one
     two = render_sweep_html(_result(_tidy((0, 1)), (0, 1)))
     assert "Some settings have two runs" in two
+
+
+def test_curve_charts_are_deterministic_and_label_sizes_in_plain_text() -> None:
+    from fairsuite.report._sweep import _gap_curve
+
+    frame = _tidy()
+    slopes = _result(frame).slopes
+    one = _gap_curve(frame, slopes, "accuracy", "t")
+    assert one == _gap_curve(frame, slopes, "accuracy", "t")
+    assert ">1k<" in one and ">8k<" in one and "mathdefault" not in one
