@@ -433,20 +433,29 @@ def tidy(store: RunStore, specs: Sequence[RunSpec]) -> pd.DataFrame:
     return frame
 
 
+#: Disparities that do not depend on the model (the same for every run on one test split).
+MODEL_FREE_METRICS = ("base_rate",)
+
+
 def size_slopes(results: pd.DataFrame, *, ci: float = 0.95) -> pd.DataFrame:
     """The slope of every disparity (and overall accuracy) against log10(training rows): the
     change per decade of training size, by ordinary least squares over all runs of one
     (test set, model, composition, intervention, attribute, metric) -- sizes x seeds -- with a
     t interval. Its residuals hold the seed-to-seed and sampling variation of the gaps, so the
     interval answers "does the gap shrink with more data?" for this sweep.
-    Rows need at least three runs at two or more sizes."""
+    Rows need at least three runs at two or more sizes; the base-rate gap (a property of the
+    test split, the same for every run) is left out."""
     import numpy as np
     import pandas as pd
     from scipy import stats
 
     cols = ["tested_on", "model", "composition", "intervention", "attribute", "metric"]
     want = results[
-        (results["kind"] == "disparity")
+        (
+            (results["kind"] == "disparity")
+            # the test split's base-rate gap is a property of the data, not of the model
+            & ~results["metric"].isin(MODEL_FREE_METRICS)
+        )
         | ((results["kind"] == "overall") & (results["metric"] == "accuracy"))
     ].dropna(subset=["value", "train_rows"])
     out = []
