@@ -15,15 +15,23 @@ from fairsuite.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     import pandas as pd
 
     from fairsuite.data._dataset import Dataset
+    from fairsuite.interventions._mitigate import MitigatedModel
 
 __all__ = ["TrainedModel", "load_model"]
 
 FORMAT_VERSION = 1
+#: The format of a model saved with a fairlearn mitigation on top (``MitigatedModel.save``):
+#: format 1 plus a ``mitigation`` entry naming ``mitigation.json`` and its sha256. A fairsuite
+#: that reads only format 1 refuses it instead of loading the base model alone.
+MITIGATED_FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
+MITIGATION_FILE = "mitigation.json"
 WEIGHTS_FILE = "model.safetensors"
 TORCH_WEIGHTS_FILE = "model.pt"  # used only when safetensors is not installed
 LINEAR_FILE = "linear.json"
@@ -48,6 +56,15 @@ HGB_UNTRUSTED = (
 HGB_CHECKSUM = (
     "{file} does not match the sha256 recorded when it was saved ({expected}, found {found}); "
     "it was changed or damaged, so fairsuite will not unpickle it. Retrain and save again."
+)
+MITIGATION_LEGACY = (
+    "{path} holds a model with a fairlearn mitigation whose {file} was written by an older "
+    "fairsuite, which saved the base model only, not the mitigation's parameters: loading it would "
+    "give a model that predicts differently from the mitigated one. Retrain and save it again."
+)
+MITIGATION_MISSING = (
+    "{path} holds a model saved in format 2 (with a fairlearn mitigation) but its config.json "
+    "names no mitigation; the folder is damaged. Retrain and save it again."
 )
 PREDICT_NO_PATH = (
     "an image model needs a 'path' column in the table to predict on (columns: {columns}). "
@@ -233,23 +250,43 @@ class TrainedModel:
         :func:`load_model` refuses it unless called with ``trust=True``. Preprocessing
         parameters are plain JSON inside ``config.json``. Each file is written atomically.
 
+        A ``mitigation.json`` left in the folder by a mitigated model saved there before is
+        removed (it does not belong to this model).
+
         Returns
         -------
         pathlib.Path
             The folder.
         """
+        return self._save(path, overwrite=overwrite)
+
+    def _save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool,
+        mitigation: Callable[[Path], dict[str, Any]] | None = None,
+    ) -> Path:
+        """:meth:`save`; ``mitigation(folder)`` (``MitigatedModel.save``) writes the
+        mitigation's file before anything of the base model and returns its reference, which
+        ``config.json`` -- written last -- records with format 2."""
         folder = Path(path)
         if (folder / CONFIG_FILE).exists() and not overwrite:
             raise InvalidInputError(SAVE_EXISTS.format(path=folder))
         folder.mkdir(parents=True, exist_ok=True)
+        reference = mitigation(folder) if mitigation is not None else None
+        if reference is None:
+            (folder / MITIGATION_FILE).unlink(missing_ok=True)
         record: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if reference is None else MITIGATED_FORMAT_VERSION,
             "config": self.config,
             "history": self.history,
             "best_epoch": self.best_epoch,
             "preprocessing": self._preprocessor.params if self._preprocessor is not None else None,
             "weights": None,
         }
+        if reference is not None:
+            record["mitigation"] = reference
         if self.name == "logreg":
             est = self._estimator
             atomic_write_json(
@@ -286,8 +323,13 @@ class TrainedModel:
 
 def load_model(
     path: str | os.PathLike[str], *, device: str = "auto", trust: bool = False
-) -> TrainedModel:
-    """Load a model written by :meth:`TrainedModel.save`.
+) -> TrainedModel | MitigatedModel:
+    """Load a model written by :meth:`TrainedModel.save` or ``MitigatedModel.save``.
+
+    A model saved with a fairlearn mitigation on top comes back whole, as a
+    :class:`~fairsuite.interventions.MitigatedModel` (its ``base`` is the trained model) that
+    predicts exactly as the one saved; the mitigation is read from plain numbers in
+    ``mitigation.json``, never unpickled.
 
     Parameters
     ----------
@@ -302,23 +344,31 @@ def load_model(
     Raises
     ------
     DatasetNotFoundError
-        ``path`` holds no saved model.
+        ``path`` holds no saved model (or not the mitigation its ``config.json`` names).
     InvalidInputError
-        An HGB model without ``trust=True``, or a format this version cannot read.
+        An HGB model without ``trust=True``, a format this version cannot read, or a
+        mitigated model an older fairsuite saved without the mitigation's parameters.
     DatasetIntegrityError
-        The pickle's checksum does not match the one recorded at save time.
+        The pickle's or the mitigation's checksum does not match the one recorded at save time.
     """
     folder = Path(path)
     cfg_path = folder / CONFIG_FILE
     if not cfg_path.is_file():
         raise DatasetNotFoundError(LOAD_MISSING.format(path=folder, file=CONFIG_FILE))
     record = json.loads(cfg_path.read_text("utf-8"))
-    if record.get("format_version") != FORMAT_VERSION:
+    version = record.get("format_version")
+    if version not in (FORMAT_VERSION, MITIGATED_FORMAT_VERSION):
         raise InvalidInputError(
             LOAD_VERSION.format(
-                path=folder, found=record.get("format_version"), expected=FORMAT_VERSION
+                path=folder,
+                found=version,
+                expected=f"{FORMAT_VERSION} or {MITIGATED_FORMAT_VERSION} (with a mitigation)",
             )
         )
+    if version == MITIGATED_FORMAT_VERSION and not record.get("mitigation"):
+        raise InvalidInputError(MITIGATION_MISSING.format(path=folder))
+    if version == FORMAT_VERSION and (folder / MITIGATION_FILE).is_file():
+        raise InvalidInputError(MITIGATION_LEGACY.format(path=folder, file=MITIGATION_FILE))
     config: dict[str, Any] = record["config"]
     name = config["model"]
     from fairsuite.train._tabular import LinearModel, Preprocessor
@@ -380,7 +430,7 @@ def load_model(
         dev = str(torch_dev)
         if torch_dev.type != config.get("device_type"):
             config = {**config, "inference_precision": resolve_precision("auto", torch_dev)}
-    return TrainedModel(
+    model = TrainedModel(
         config=config,
         history=record["history"],
         best_epoch=record["best_epoch"],
@@ -388,3 +438,8 @@ def load_model(
         estimator=est,
         preprocessor=prep,
     )
+    if version == MITIGATED_FORMAT_VERSION:
+        from fairsuite.interventions._mitigate import load_mitigation
+
+        return load_mitigation(folder, model, record["mitigation"])
+    return model
