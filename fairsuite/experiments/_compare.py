@@ -344,6 +344,9 @@ def compare(
     splits = _split_all(prep, settings, progress=progress)
 
     if ex is None:
+        from fairsuite.experiments._executors import apply_worker_threads
+
+        apply_worker_threads()  # $FAIRSUITE_WORKER_THREADS, as a sweep's serial runs honour it
         trained = [
             _train_and_score(name, splits, prep, spec, settings, progress=progress)
             for name in splits

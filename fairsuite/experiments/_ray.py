@@ -232,6 +232,11 @@ class RayExecutor:
             ray.init(address=self.address, **common)
         else:
             local: dict[str, Any] = {"include_dashboard": False}
+            # Ray's default for a local instance (token authentication) stays; only its
+            # startup warning that this default was chosen stays off the terminal
+            logging.getLogger(
+                "ray._private.authentication.authentication_token_setup"
+            ).setLevel(logging.ERROR)
             if self.jobs:
                 local["num_cpus"] = int(self.jobs)
             if self.object_store_memory:

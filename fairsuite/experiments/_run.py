@@ -581,8 +581,8 @@ def _training_record(
     settings = {
         k: cfg[k]
         for k in ("epochs", "batch_size", "lr", "weight_decay", "image_size", "pretrained",
-                  "optimizer", "val_fraction", "patience")
-        if k in cfg
+                  "optimizer", "val_fraction", "patience", "threads")
+        if k in cfg and (k != "threads" or cfg[k] is not None)
     }
     return TrainingRecord(
         model=model.name,
