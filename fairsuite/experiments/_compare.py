@@ -12,13 +12,14 @@ import dataclasses
 import json
 import os
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairsuite import __version__
 from fairsuite._io import dumps_json
-from fairsuite.exceptions import InvalidInputError, SpecError
+from fairsuite.exceptions import DataChangeWarning, InvalidInputError, SpecError
 from fairsuite.experiments._audit import as_spec, check_out_dir, write_outputs
 from fairsuite.experiments._record import SCHEMA_VERSION
 from fairsuite.experiments._run import (
@@ -230,9 +231,11 @@ def compare_task(item: Mapping[str, Any]) -> dict[str, Any]:
 
     apply_worker_threads()
     spec = RunSpec.from_dict(item["spec"], source="compare")
-    prep = _prepare(list(item["names"]), spec, item["train_size"])
-    settings = resolve(spec, prep.loaded[0].dataset.kind)
-    splits = _split_all(prep, settings, progress=False)
+    with warnings.catch_warnings():  # the driver announced every data change already
+        warnings.simplefilter("ignore", DataChangeWarning)
+        prep = _prepare(list(item["names"]), spec, item["train_size"])
+        settings = resolve(spec, prep.loaded[0].dataset.kind)
+        splits = _split_all(prep, settings, progress=False)
     return _train_and_score(item["train"], splits, prep, spec, settings, progress=False)
 
 
