@@ -92,8 +92,8 @@ UNKNOWN_METRIC = (
 EMPTY_METRICS = "metrics is empty; pass at least one of {allowed}, or metrics=None for all of them."
 BAD_CI = "ci must be a number strictly between 0 and 1, e.g. 0.95; got {ci!r}."
 BAD_N_BOOT = (
-    "n_boot must be an integer >= 0 (bootstrap replicates of the AUC intervals; 0 for a closed-"
-    "form bound); got {value!r}."
+    "n_boot must be an integer >= 0 (it is recorded and otherwise unused: every interval, AUC "
+    "included, is closed-form); got {value!r}."
 )
 UNKNOWN_TARGET_ATTRIBUTE = (
     "target_attributes names {name!r}, which is not a sensitive attribute; sensitive attributes: "

@@ -19,13 +19,14 @@ estimate. The equalized odds difference joins the TPR and FPR gaps at level ``1 
 each; the top-level summaries of a multiclass target join the per-class summaries at level
 ``1 - alpha/C`` each.
 
-AUC is not a proportion: its group intervals come from a stratified bootstrap
-(``BOOTSTRAP_DESCRIPTION``): each replicate redraws, with replacement, exactly ``n_s`` rows inside
-every stratum ``s``, as a multinomial draw over the stratum's distinct ``(score, y_true,
-sample_weight)`` atoms (no ``n_boot x n_rows`` matrix is ever built); each replicate's AUC is a
-rank-sum (Mann-Whitney) over the atom counts. Where the bootstrap collapses (perfect separation)
-or ``n_boot=0``, a Wilson interval on ``min(positives, negatives)`` rows, which the
-Birnbaum-Klose variance bound makes conservative. AUC gaps use simultaneous group intervals.
+AUC is not a proportion. The rows are sorted by score once (rows sharing a score and a stratum
+merged when scores repeat); per view, one stable sort by group code orders them by (group,
+score) and gives every group's AUC as a rank-sum (Mann-Whitney, ties one half) and DeLong's
+variance from the placement values, O(n log n) in all. The group interval is DeLong's on the
+logit scale, hulled with the Hanley-McNeil score interval; where DeLong degenerates (AUC 0 or 1,
+a class of fewer than 2 rows), a Wilson interval on ``min(positives, negatives)`` rows, which
+the Birnbaum-Klose variance bound makes conservative. Nothing is resampled: ``n_boot`` and
+``random_state`` are recorded and change no number. AUC gaps use simultaneous group intervals.
 
 Per-group tests: a two-sided two-proportion z-test (pooled) of the group's error rate against
 the rest of the attribute's rows, with Kish effective sample sizes when weighted, and Holm's
@@ -62,6 +63,7 @@ from fairsuite.metrics import _definitions as D
 from fairsuite.metrics._intervals import (
     INTERVAL_METHOD,
     GroupCI,
+    auc_interval,
     pairwise_gap,
     ratio_bounds,
     simultaneous_gap,
@@ -81,23 +83,15 @@ from fairsuite.metrics._result import (
 
 __all__ = ["evaluate", "BOOTSTRAP_DESCRIPTION", "TARGET_REASON", "INTERVAL_METHOD"]
 
+#: What the result's ``bootstrap`` field says: nothing is resampled (``n_boot`` and
+#: ``random_state`` are recorded, and change no number).
 BOOTSTRAP_DESCRIPTION = (
-    "AUC only: stratified nonparametric bootstrap, each replicate redrawing with replacement as "
-    "many rows as each intersectional group (all sensitive attributes combined) has, as a "
-    "multinomial over that group's distinct (y_score, y_true, sample_weight) cells; percentile "
-    "intervals (a Wilson interval on min(positives, negatives) rows where it collapses)"
+    "not used: every interval is closed-form and deterministic, AUC included (DeLong variance on "
+    "the logit scale, hulled with the Hanley-McNeil score interval); n_boot is recorded but "
+    "ignored"
 )
-NO_BOOTSTRAP = (
-    "AUC only: none (n_boot=0); AUC intervals are Wilson intervals on min(positives, negatives) "
-    "rows (conservative by the Birnbaum-Klose variance bound)"
-)
-NO_AUC = "not used: no AUC requested (every other interval is closed-form)"
 CORRECTION = "holm"
 TEST_METRIC = "error_rate"
-#: A bootstrap AUC interval needs at least this share of replicates with a defined value.
-MIN_VALID_REPLICATES = 0.5
-#: Upper bound on the elements of one block of replicate counts (memory guard).
-_BLOCK_ELEMENTS = 2_000_000
 _SUMMARY_NAMES = (
     "demographic_parity_difference",
     "demographic_parity_ratio",
@@ -370,50 +364,77 @@ def _nanmean_stack(arrs: list[np.ndarray]) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-class _AucPlan:
-    """Per-group AUC of weighted atoms (score, label, weight), by the rank-sum formula.
+@dataclass
+class _AucStats:
+    """Per-group AUC with what its interval needs."""
 
-    ``AUC = sum_levels P_j * (N_below_j + N_j / 2) / (P * N)`` over the distinct scores of a group,
-    which is what sklearn's trapezoidal ROC area equals (ties count one half). The atoms are
-    sorted once by (group, score); a replicate costs a few passes over the atoms.
+    point: np.ndarray  # (G,) weighted Mann-Whitney AUC; NaN without both labels
+    var: np.ndarray  # (G,) DeLong variance (weighted: linearised); NaN where undefined
+    n_pos: np.ndarray  # (G,) Kish effective positives (row count when unweighted)
+    n_neg: np.ndarray  # (G,) Kish effective negatives
+
+
+def _auc_stats(
+    group: np.ndarray,
+    score: np.ndarray,
+    pos: np.ndarray,
+    neg: np.ndarray,
+    pos_sq: np.ndarray,
+    neg_sq: np.ndarray,
+    n_groups: int,
+    *,
+    score_sorted: bool = False,
+) -> _AucStats:
+    """AUC and DeLong variance per group, by ranks (one sort: O(k log k) for k entries).
+
+    An entry is a row, or several rows with the same group and score: ``pos``/``neg`` hold its
+    weight of positive/negative rows and ``pos_sq``/``neg_sq`` their summed squared weights.
+    ``score_sorted`` says the entries are already in ascending score order (then one stable
+    sort by group, cheap for small integer codes, orders them by (group, score)).
+    Over the distinct scores ``j`` of a group, ``AUC = sum_j P_j (N_below_j + N_j / 2) / (P N)``,
+    which is what sklearn's trapezoidal ROC area equals (ties count one half). The placement
+    value of a positive at score ``j`` is ``(N_below_j + N_j / 2) / N``, that of a negative
+    ``(P_above_j + P_j / 2) / P``; DeLong's variance is ``S10 / P + S01 / N`` with ``S10``,
+    ``S01`` their sample variances. Weighted, each row's squared deviation counts ``w^2`` over
+    the squared class total, times ``n_eff / (n_eff - 1)`` with Kish's ``n_eff`` of the class:
+    the linearised variance of the weighted Mann-Whitney statistic, equal to DeLong's for
+    constant weights.
     """
-
-    def __init__(
-        self,
-        group: np.ndarray,
-        score: np.ndarray,
-        wpos: np.ndarray,
-        wneg: np.ndarray,
-        n_groups: int,
-    ) -> None:
+    G = n_groups
+    if score_sorted:  # a stable sort of small integer codes is a radix sort
+        codes = group.astype(np.int16) if G < 2**15 else group
+        order = np.argsort(codes, kind="stable")
+    else:
         order = np.lexsort((score, group))
-        g, s = group[order], score[order]
-        new = np.ones(len(g), dtype=bool)
-        if len(g) > 1:
-            new[1:] = (g[1:] != g[:-1]) | (s[1:] != s[:-1])
-        self.order = order
-        self.pos = wpos[order]
-        self.neg = wneg[order]
-        self.level = np.cumsum(new) - 1
-        self.n_levels = int(self.level[-1]) + 1 if len(g) else 0
-        self.level_group = g[new]
-        self.n_groups = n_groups
+    g, s = group[order], score[order]
+    new = np.ones(len(g), dtype=bool)
+    if len(g) > 1:
+        new[1:] = (g[1:] != g[:-1]) | (s[1:] != s[:-1])
+    level = np.cumsum(new) - 1
+    n_levels = int(level[-1]) + 1 if len(g) else 0
+    lg = g[new]
 
-    def _one(self, row: np.ndarray) -> np.ndarray:
-        c = row[self.order]
-        G = self.n_groups
-        P = np.bincount(self.level, weights=c * self.pos, minlength=self.n_levels)
-        N = np.bincount(self.level, weights=c * self.neg, minlength=self.n_levels)
-        PG = np.bincount(self.level_group, weights=P, minlength=G)
-        NG = np.bincount(self.level_group, weights=N, minlength=G)
-        offset = np.cumsum(NG) - NG
-        below = np.cumsum(N) - N - offset[self.level_group]
-        num = np.bincount(self.level_group, weights=P * (below + 0.5 * N), minlength=G)
-        return _div(num, PG * NG)
+    def per_level(x: np.ndarray) -> np.ndarray:
+        return np.bincount(level, weights=x[order], minlength=n_levels)
 
-    def compute(self, counts: np.ndarray) -> np.ndarray:
-        """AUC per group for each row of ``counts`` (replicates x atoms): (replicates, groups)."""
-        return np.stack([self._one(row) for row in counts])
+    def per_group(x: np.ndarray) -> np.ndarray:
+        return np.bincount(lg, weights=x, minlength=G)
+
+    P, N, QP, QN = per_level(pos), per_level(neg), per_level(pos_sq), per_level(neg_sq)
+    PG, NG = per_group(P), per_group(N)
+    below = np.cumsum(N) - N - (np.cumsum(NG) - NG)[lg]
+    above = PG[lg] - (np.cumsum(P) - (np.cumsum(PG) - PG)[lg])
+    point = _div(per_group(P * (below + 0.5 * N)), PG * NG)
+    with np.errstate(invalid="ignore"):
+        v10 = _div(below + 0.5 * N, NG[lg])
+        v01 = _div(above + 0.5 * P, PG[lg])
+        dev10 = np.where(QP > 0, QP * (v10 - point[lg]) ** 2, 0.0)
+        dev01 = np.where(QN > 0, QN * (v01 - point[lg]) ** 2, 0.0)
+    n_pos, n_neg = _div(PG**2, per_group(QP)), _div(NG**2, per_group(QN))
+    var = _div(per_group(dev10), PG**2) * _div(n_pos, n_pos - 1.0) + _div(
+        per_group(dev01), NG**2
+    ) * _div(n_neg, n_neg - 1.0)
+    return _AucStats(point, var, n_pos, n_neg)
 
 
 def _auc_reasons(wpos: np.ndarray, wneg: np.ndarray, pos_text: str) -> list[str | None]:
@@ -428,71 +449,6 @@ def _auc_reasons(wpos: np.ndarray, wneg: np.ndarray, pos_text: str) -> list[str 
         else:
             out.append(None)
     return out
-
-
-# ----------------------------------------------------------------------------------------------
-# atoms and the stratified multinomial bootstrap
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Atoms:
-    """Distinct cells per stratum, ordered by stratum (contiguous)."""
-
-    stratum: np.ndarray  # (K,)
-    count: np.ndarray  # (K,) rows per atom
-    row_atom: np.ndarray  # (n,) atom of every row
-    starts: np.ndarray  # (S+1,) atom offsets of each stratum
-    values: dict[str, np.ndarray]  # per-atom column values
-
-
-def _make_atoms(stratum: np.ndarray, n_strata: int, columns: dict[str, np.ndarray]) -> _Atoms:
-    keys = [stratum, *columns.values()]
-    row_atom = (
-        pd.DataFrame({str(i): k for i, k in enumerate(keys)})
-        .groupby([str(i) for i in range(len(keys))], sort=True)
-        .ngroup()
-        .to_numpy()
-    )
-    K = int(row_atom.max()) + 1
-    first = np.empty(K, dtype=np.int64)
-    first[row_atom[::-1]] = np.arange(len(row_atom) - 1, -1, -1)
-    count = np.bincount(row_atom, minlength=K)
-    a_stratum = stratum[first]
-    starts = np.searchsorted(a_stratum, np.arange(n_strata + 1))
-    return _Atoms(a_stratum, count, row_atom, starts, {k: v[first] for k, v in columns.items()})
-
-
-def _draw_blocks(
-    rng: np.random.Generator,
-    atoms: _Atoms,
-    stratum: np.ndarray,
-    n_boot: int,
-) -> Any:
-    """Yield (b0, b1, counts) with counts (b1-b0, K): atom multiplicities of those replicates."""
-    K = len(atoms.count)
-    S = len(atoms.starts) - 1
-    block = max(1, min(n_boot, _BLOCK_ELEMENTS // max(K, 1)))
-    rows_of: dict[int, np.ndarray] = {}
-    for b0 in range(0, n_boot, block):
-        b1 = min(n_boot, b0 + block)
-        out = np.zeros((b1 - b0, K), dtype=np.int64)
-        for s in range(S):
-            lo, hi = int(atoms.starts[s]), int(atoms.starts[s + 1])
-            cnt = atoms.count[lo:hi]
-            n_s = int(cnt.sum())
-            k_s = hi - lo
-            if n_s == 0:
-                continue
-            if k_s <= max(64, n_s // 4):
-                out[:, lo:hi] = rng.multinomial(n_s, cnt / n_s, size=b1 - b0)
-            else:
-                if s not in rows_of:
-                    rows_of[s] = atoms.row_atom[stratum == s] - lo
-                ra = rows_of[s]
-                for b in range(b1 - b0):
-                    out[b, lo:hi] = np.bincount(ra[rng.integers(0, n_s, size=n_s)], minlength=k_s)
-        yield b0, b1, out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -514,26 +470,13 @@ def _proportion_ci(point: np.ndarray, n_eff: np.ndarray) -> GroupCI:
     return ci
 
 
-def _auc_ci(point: np.ndarray, reps: np.ndarray | None, n_bound: np.ndarray) -> GroupCI:
-    """AUC intervals: bootstrap percentiles (hulled with the estimate); where the bootstrap has
-    too few defined replicates or collapses to zero width (perfect separation), a Wilson interval
-    on ``min(positives, negatives)`` rows, which the Birnbaum-Klose bound on the variance of the
-    AUC, ``A (1 - A) / min(P, N)``, makes conservative."""
+def _auc_ci(st: _AucStats) -> GroupCI:
+    """AUC intervals (any level): the logit DeLong interval hulled with the Hanley-McNeil score
+    interval, a Birnbaum-Klose-bounded Wilson interval where DeLong degenerates
+    (:func:`fairsuite.metrics._intervals.auc_interval`)."""
 
     def ci(alpha: float) -> tuple[np.ndarray, np.ndarray]:
-        lo_w, hi_w = wilson_cc(point, n_bound, z_for(alpha))
-        if reps is None:
-            return lo_w, hi_w
-        lo, hi = lo_w.copy(), hi_w.copy()
-        for g in range(reps.shape[1]):
-            col = reps[:, g]
-            ok = col[~np.isnan(col)]
-            if math.isnan(point[g]) or ok.size == 0 or ok.size < MIN_VALID_REPLICATES * col.size:
-                continue
-            q_lo, q_hi = np.quantile(ok, [alpha / 2.0, 1.0 - alpha / 2.0])
-            if q_hi > q_lo:
-                lo[g], hi[g] = min(q_lo, point[g]), max(q_hi, point[g])
-        return lo, hi
+        return auc_interval(st.point, st.var, st.n_pos, st.n_neg, z_for(alpha))
 
     return ci
 
@@ -878,8 +821,7 @@ class _Counts:
 
 @dataclass
 class _Auc:
-    point: dict[str, np.ndarray]
-    reps: dict[str, np.ndarray]
+    stats: dict[str, _AucStats]
     reasons: dict[str, list[str | None]]
 
 
@@ -1097,42 +1039,47 @@ def _confusion_counts(inp: _Inputs, st: _Strata) -> _Counts:
     return _Counts(T0, T0sq, n_s, wsq_s)
 
 
-def _auc(inp: _Inputs, st: _Strata, n_boot: int, random_state: int) -> _Auc:
-    """Step 5: AUC point estimates and stratified bootstrap replicates (binary with scores)."""
-    n, w, score, yt_i = inp.n, inp.w, inp.score, inp.yt_i
-    want_auc, pos_text = inp.want_auc, inp.pos_text
-    stratum, S, views, overall_view = st.stratum, st.S, st.views, st.overall
-    seeds = np.random.SeedSequence(random_state).spawn(2)
-    auc_point: dict[str, np.ndarray] = {}
-    auc_reps: dict[str, np.ndarray] = {}
-    auc_reasons: dict[str, list[str | None]] = {}
-    if want_auc and score is not None:
-        wa = np.ones(n) if w is None else w
-        a_atoms = _make_atoms(stratum, S, {"score": score, "y": yt_i, "w": wa})
-        a_s = a_atoms.stratum
-        a_pos = a_atoms.values["w"] * a_atoms.values["y"]
-        a_neg = a_atoms.values["w"] * (1 - a_atoms.values["y"])
-        plans: dict[str, _AucPlan] = {}
-        cnt = a_atoms.count.astype(float)
-        for v in [overall_view, *views]:
-            g_of_s = np.argmax(v.agg, axis=1)
-            plans[v.name] = _AucPlan(
-                g_of_s[a_s], a_atoms.values["score"], a_pos, a_neg, len(v.names)
+def _auc(inp: _Inputs, st: _Strata) -> _Auc:
+    """Step 5: AUC per group of every view with its DeLong variance (binary with scores).
+
+    The rows are sorted by score once. When there are few distinct scores (at most one per row
+    over the strata: rounded scores, predicted labels), rows with the same score and stratum
+    are merged into one entry first. Each view then needs one stable sort by group code.
+    """
+    stats: dict[str, _AucStats] = {}
+    reasons: dict[str, list[str | None]] = {}
+    score = inp.score
+    if inp.want_auc and score is not None:
+        order = np.argsort(score, kind="stable")
+        sc = score[order]
+        y = inp.yt_i[order].astype(float)
+        w = np.ones(inp.n) if inp.w is None else inp.w[order]
+        pos = w * y
+        neg = w - pos
+        pos_sq, neg_sq = (pos, neg) if inp.w is None else (w * pos, w * neg)
+        stratum = st.stratum[order]
+        new = np.ones(inp.n, dtype=bool)
+        new[1:] = sc[1:] != sc[:-1]
+        level = np.cumsum(new) - 1
+        cells = (int(level[-1]) + 1) * st.S
+        if cells <= inp.n:  # merge rows of one (score, stratum): cells come out in score order
+            key = level * st.S + stratum
+            pos, neg, pos_sq, neg_sq = (
+                np.bincount(key, weights=x, minlength=cells) for x in (pos, neg, pos_sq, neg_sq)
             )
-            auc_point[v.name] = plans[v.name].compute(cnt[None, :])[0]
-            auc_reasons[v.name] = _auc_reasons(
-                np.bincount(g_of_s[a_s], weights=cnt * a_pos, minlength=len(v.names)),
-                np.bincount(g_of_s[a_s], weights=cnt * a_neg, minlength=len(v.names)),
-                pos_text,
+            keep = np.flatnonzero(np.bincount(key, minlength=cells))
+            pos, neg, pos_sq, neg_sq = pos[keep], neg[keep], pos_sq[keep], neg_sq[keep]
+            sc, stratum = sc[new][keep // st.S], keep % st.S
+        for v in [st.overall, *st.views]:
+            G = len(v.names)
+            g = np.argmax(v.agg, axis=1)[stratum]
+            stats[v.name] = _auc_stats(g, sc, pos, neg, pos_sq, neg_sq, G, score_sorted=True)
+            reasons[v.name] = _auc_reasons(
+                np.bincount(g, weights=pos, minlength=G),
+                np.bincount(g, weights=neg, minlength=G),
+                inp.pos_text,
             )
-            if n_boot > 0:
-                auc_reps[v.name] = np.empty((n_boot, len(v.names)))
-        if n_boot > 0:
-            rng_auc = np.random.default_rng(seeds[1])
-            for b0, b1, counts in _draw_blocks(rng_auc, a_atoms, stratum, n_boot):
-                for name, plan in plans.items():
-                    auc_reps[name][b0:b1] = plan.compute(counts)
-    return _Auc(auc_point, auc_reps, auc_reasons)
+    return _Auc(stats, reasons)
 
 
 def _evaluate_views(
@@ -1146,7 +1093,6 @@ def _evaluate_views(
     reported_top, reported_ovr = inp.reported_top, inp.reported_ovr
     overall_view, views = st.overall, st.views
     T0, T0sq, n_s, wsq_s = counts.T0, counts.T0sq, counts.n_s, counts.wsq_s
-    auc_point, auc_reps, auc_reasons = auc.point, auc.reps, auc.reasons
     alpha = round(1.0 - ci, 12)
     targets = inp.targets
 
@@ -1188,11 +1134,9 @@ def _evaluate_views(
         else:
             reasons = _binary_reasons(*_cells(Tg), pos_text)
         if want_auc:
-            point["auc"] = auc_point[v.name]
-            reasons["auc"] = auc_reasons[v.name]
-            pos_eff = _div(Tg[:, 1, :].sum(axis=-1) ** 2, Tg_sq[:, 1, :].sum(axis=-1))
-            neg_eff = _div(Tg[:, 0, :].sum(axis=-1) ** 2, Tg_sq[:, 0, :].sum(axis=-1))
-            cis["auc"] = _auc_ci(point["auc"], auc_reps.get(v.name), np.fmin(pos_eff, neg_eff))
+            point["auc"] = auc.stats[v.name].point
+            reasons["auc"] = auc.reasons[v.name]
+            cis["auc"] = _auc_ci(auc.stats[v.name])
         if is_overall:
             for m in reported_top:
                 lo, hi = cis[m](alpha)
@@ -1325,8 +1269,9 @@ def evaluate(
 
     For every sensitive attribute, and for the intersection of all of them, each group gets its
     size ``n`` and every metric (see ``METRIC_DEFINITIONS``) with a continuity-corrected Wilson
-    score interval (AUC: a stratified bootstrap; see the module docstring and
-    ``FairnessResult.interval_method``). Disparities between groups (``max - min``,
+    score interval (AUC: DeLong's variance on the logit scale, hulled with a Hanley-McNeil score
+    interval; see the module docstring and ``FairnessResult.interval_method``). Every interval
+    is closed-form: nothing is resampled. Disparities between groups (``max - min``,
     ``min / max``, the worst group) and the fairness summaries (demographic parity
     difference/ratio, equalized odds difference, equal opportunity difference, as fairlearn
     defines them) get simultaneous intervals that cover the true gap, 0 included, at the
@@ -1357,13 +1302,15 @@ def evaluate(
     intersections : bool, default True
         Also evaluate the intersection of all attributes (when there are at least two).
     n_boot : int, default 1000
-        Bootstrap replicates for the AUC intervals (rates need none); 0 gives AUC a
-        conservative closed-form interval instead.
+        Not used: recorded in the result and otherwise ignored. It set the replicates of the
+        AUC bootstrap, which closed-form AUC intervals replaced (their simulated coverage is
+        in ``docs/intervals.md``); kept so that callers passing it keep working.
     ci : float, default 0.95
         Nominal coverage of the intervals; the tests use ``alpha = 1 - ci``.
     min_group_size : int, default 30
     random_state : int, default 0
-        Seed: the same seed gives the same result.
+        Recorded in the result; nothing in ``evaluate`` is random, so the same inputs always
+        give the same result.
     classes : sequence, optional
         The labels in order; default the sorted labels found in ``y_true`` and ``y_pred``.
     pos_label : optional
@@ -1408,7 +1355,7 @@ def evaluate(
     )
     st = _strata(inp, intersections)
     counts = _confusion_counts(inp, st)
-    auc = _auc(inp, st, n_boot, random_state)
+    auc = _auc(inp, st)
     out = _evaluate_views(inp, st, counts, auc, ci=ci, min_group_size=min_group_size)
     small = out.small
     if small:
@@ -1428,9 +1375,7 @@ def evaluate(
         metrics=tuple(inp.metrics),
         ci=ci,
         n_boot=n_boot,
-        bootstrap=(
-            (BOOTSTRAP_DESCRIPTION if n_boot > 0 else NO_BOOTSTRAP) if inp.want_auc else NO_AUC
-        ),
+        bootstrap=BOOTSTRAP_DESCRIPTION,
         random_state=random_state,
         min_group_size=min_group_size,
         correction=CORRECTION,

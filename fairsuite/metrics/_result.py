@@ -364,9 +364,10 @@ class FairnessResult:
     ci : float
         Nominal coverage of every interval.
     n_boot : int
-        Bootstrap replicates of the AUC intervals (the only bootstrapped statistic).
+        As passed to ``evaluate``; recorded only (no interval is bootstrapped).
     bootstrap : str
-        One sentence describing the AUC resampling scheme.
+        One sentence on resampling: ``BOOTSTRAP_DESCRIPTION`` says none is done (documents
+        written before AUC intervals became closed-form describe their AUC bootstrap).
     random_state : int
     min_group_size : int
     correction : str
@@ -382,7 +383,7 @@ class FairnessResult:
     alpha : float
         Significance level of the per-group tests, ``1 - ci``.
     interval_method : str
-        One sentence naming the interval methods (rates, gaps, ratios).
+        One sentence naming the interval methods (rates, gaps, ratios, AUC).
     target_attributes : tuple of str
         Sensitive attributes declared to be the target (see ``AttributeResult.target_related``).
     """

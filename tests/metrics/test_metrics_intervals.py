@@ -153,6 +153,7 @@ def test_interval_method_is_recorded():
     r = evaluate(y, p, sensitive_features=g, n_boot=0)
     assert r.interval_method == INTERVAL_METHOD
     assert "Wilson" in INTERVAL_METHOD and "Newcombe" in INTERVAL_METHOD
+    assert "DeLong" in INTERVAL_METHOD and "Hanley-McNeil" in INTERVAL_METHOD
     assert r.to_dict()["interval_method"] == INTERVAL_METHOD
     assert r.bootstrap.startswith("not used")
 
@@ -160,20 +161,19 @@ def test_interval_method_is_recorded():
 # ---- reproducibility, weights ---------------------------------------------------------------
 
 
-def test_same_seed_same_result_and_rates_do_not_depend_on_the_seed():
+def test_same_inputs_same_result_and_no_number_depends_on_the_seed_or_n_boot():
+    """Every interval, AUC included, is closed-form: the seed and n_boot are only recorded."""
     rng = np.random.default_rng(5)
     y, p, g = _draw(rng, 150, 120, 0.2, 0.25)
     s = rng.random(len(y))
-    kw = {"sensitive_features": g, "y_score": s, "n_boot": 200}
-    a = dumps_json(evaluate(y, p, random_state=3, **kw).to_dict())
-    b = dumps_json(evaluate(y, p, random_state=3, **kw).to_dict())
-    c = evaluate(y, p, random_state=4, **kw)
+    kw = {"sensitive_features": g, "y_score": s}
+    a = dumps_json(evaluate(y, p, random_state=3, n_boot=200, **kw).to_dict())
+    b = dumps_json(evaluate(y, p, random_state=3, n_boot=200, **kw).to_dict())
     assert a == b
-    # only the (bootstrapped) AUC intervals depend on the seed
-    assert dumps_json(c.to_dict()) != a
-    r3 = evaluate(y, p, random_state=3, **kw)
-    assert c.overall["accuracy"] == r3.overall["accuracy"]
-    assert c.overall["auc"].value == r3.overall["auc"].value
+    c = evaluate(y, p, random_state=4, n_boot=0, **kw).to_dict()
+    assert (c["random_state"], c["n_boot"]) == (4, 0)
+    c.update(random_state=3, n_boot=200)
+    assert dumps_json(c) == a
 
 
 def test_gap_intervals_are_narrower_than_the_span_of_group_intervals():
@@ -233,26 +233,31 @@ def test_auc_interval_covers_and_is_sane():
     auc = r.overall["auc"]
     assert auc.ci_low < 0.714 < auc.ci_high
     assert 0.03 < auc.ci_high - auc.ci_low < 0.15
-    assert r.bootstrap.startswith("AUC only: stratified nonparametric bootstrap")
+    assert r.bootstrap.startswith("not used") and "DeLong" in r.bootstrap
     d = r.attributes[0].disparities["auc"].difference
     assert d.ci_low == 0.0 and d.ci_high > d.value  # same distribution in both groups
     assert_honest(r)
 
 
-def test_auc_perfect_separation_and_no_bootstrap_still_get_an_interval():
+def test_auc_perfect_separation_gets_an_interval_whatever_n_boot():
+    """AUC = 1 leaves DeLong nothing to estimate (every placement value is 1): the interval is
+    the Wilson interval on min(P, N) = 10 rows (Birnbaum-Klose), the same for every n_boot."""
     y = np.array([0] * 10 + [1] * 10)
-    s = np.arange(20) / 20.0  # perfect separation: every bootstrap AUC is 1
+    s = np.arange(20) / 20.0
     g = np.array(["a", "b"] * 10)
+    seen = set()
     for n_boot in (0, 200):
         r = evaluate(y, (s > 0.5).astype(int), sensitive_features=g, y_score=s, n_boot=n_boot)
         auc = r.overall["auc"]
         assert auc.value == 1.0 and auc.ci_high == 1.0 and auc.ci_low < 0.9
+        seen.add((auc.ci_low, auc.ci_high))
         assert_honest(r)
+    assert len(seen) == 1
 
 
-def test_bootstrap_is_stratified():
-    """A group of 5 rows keeps 5 rows in every AUC replicate (stratified): its AUC interval is
-    a bootstrap interval, not the fallback."""
+def test_auc_interval_of_a_tiny_group_comes_from_its_own_rows():
+    """A group of 5 rows (3 positives, 2 negatives) gets a defined, non-zero-width interval
+    that depends on its rows only: the same when it is evaluated alone."""
     rng = np.random.default_rng(14)
     y = np.array([0, 1] * 50 + [0, 1, 0, 1, 1])
     s = y * 1.0 + rng.normal(0, 0.8, 105)
@@ -260,10 +265,15 @@ def test_bootstrap_is_stratified():
     sex = pd.Series(rng.choice(["F", "M"], 105), name="sex")
     r = evaluate(
         y, (s > 0.5).astype(int), sensitive_features={"g": g, "sex": sex}, y_score=s,
-        n_boot=200, min_group_size=1,
+        min_group_size=1,
     )
     small = {gg.group: gg for gg in r.attribute("g").groups}["small"]
     assert small.n == 5 and not math.isnan(small.metrics["auc"].ci_low)
+    alone = evaluate(
+        y[100:], y[100:], sensitive_features=g[100:], y_score=s[100:], metrics=["auc"],
+        min_group_size=1,
+    )
+    assert alone.overall["auc"] == small.metrics["auc"]
     assert_honest(r)
 
 
