@@ -174,7 +174,7 @@ def seed_option(f: F | None = None, *, default: int | None = 0) -> Any:
             type=click.IntRange(min=0),
             default=default,
             show_default=default is not None,
-            help="Random seed for splits, training and the bootstrap."
+            help="Random seed for splits and training."
             + ("" if default is not None else " [default: 0, or the spec's]"),
         )(func)
 

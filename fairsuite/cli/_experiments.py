@@ -229,7 +229,7 @@ def evaluate(source: Path, **params: Any) -> None:
 
     SOURCE is a CSV/TSV/Parquet file with one row per example (any model's predictions: no
     training, torch is never imported), or the folder of an audit, whose predictions.parquet is
-    re-evaluated with other settings (--n-boot, --ci, --min-group-size, --sensitive) without
+    re-evaluated with other settings (--ci, --min-group-size, --sensitive) without
     retraining. Writes result.json and report.html into --out, like an audit.
 
     \b
@@ -237,7 +237,7 @@ def evaluate(source: Path, **params: Any) -> None:
         fairsuite evaluate preds.csv --y-true label --y-pred pred --sensitive race
         fairsuite evaluate compas.csv --y-true two_year_recid --score decile_score \\
             --threshold 5 --sensitive race
-        fairsuite evaluate fairsuite-runs/adult-1a2b3c4d --n-boot 200 --min-group-size 10
+        fairsuite evaluate fairsuite-runs/adult-1a2b3c4d --ci 0.9 --min-group-size 10
     """
     from fairsuite.experiments import (
         check_out_dir,

@@ -310,7 +310,7 @@ class RunSpec:
     seed: int = _f(
         0,
         Option(
-            "Random seed for splits, subsampling, training and the AUC bootstrap. [default: 0]",
+            "Random seed for splits, subsampling and training. [default: 0]",
             "int",
             "evaluation",
             low=0,
@@ -330,7 +330,7 @@ class RunSpec:
     n_boot: int = _f(
         1000,
         Option(
-            "Bootstrap replicates of the AUC intervals (rates need none). [default: 1000]",
+            "Unused (recorded only): every interval, AUC included, is closed-form. [default: 1000]",
             "int",
             "evaluation",
             low=0,
