@@ -13,8 +13,9 @@ that claim for what ``fairsuite.metrics.evaluate`` reports, end to end (rows in,
 3. **AUC** of one group: simulated with binormal scores (negatives ``N(0, 1)``, positives
    ``N(d, sd^2)``, true AUC ``Phi(d / sqrt(1 + sd^2))``), groups of 30, 60, 300 and 3,000 rows
    whose labels are drawn at prevalence 0.1, 0.3 and 0.5, true AUC 0.6, 0.75, 0.9 and 0.97
-   (equal variances), plus unequal variances (sd 0.5 and 2) on a smaller grid; coverage is over
-   the replicates where the AUC is defined (both labels present). Every replicate is one group
+   (equal variances), plus unequal variances (sd 0.5 and 2) and weighted rows (``sample_weight``
+   1 or 3 at random) on smaller grids; coverage is over the replicates where the AUC is defined
+   (both labels present). Every replicate is one group
    of a sensitive attribute, so one ``evaluate`` call scores a batch of replicates end to end.
    Then the AUC gap of 2 and 4 groups (true gap 0 and > 0), one ``evaluate`` per replicate.
 
@@ -195,6 +196,7 @@ class AucScenario:
     prevalence: float
     auc: float
     sd_pos: float = 1.0
+    weighted: bool = False  # sample_weight 1 or 3 at random, independent of labels and scores
 
     @property
     def shift(self) -> float:
@@ -202,11 +204,13 @@ class AucScenario:
 
     def label(self) -> str:
         sd = "" if self.sd_pos == 1.0 else f" sd={self.sd_pos:g}"
-        return f"n={self.n:>5} prev={self.prevalence:.1f} auc={self.auc:.2f}{sd}"
+        w = " weighted" if self.weighted else ""
+        return f"n={self.n:>5} prev={self.prevalence:.1f} auc={self.auc:.2f}{sd}{w}"
 
 
 def auc_scenarios() -> tuple[list[AucScenario], list[AucScenario]]:
-    """The equal-variance grid (sizes x prevalences x AUCs) and the unequal-variance cells."""
+    """The equal-variance grid (sizes x prevalences x AUCs); the unequal-variance and weighted
+    cells."""
     grid = [AucScenario(n, p, a) for n in AUC_SIZES for p in AUC_PREVALENCES for a in AUC_VALUES]
     robust = [
         AucScenario(n, p, a, sd)
@@ -214,6 +218,10 @@ def auc_scenarios() -> tuple[list[AucScenario], list[AucScenario]]:
         for n in (60, 300)
         for p in (0.1, 0.5)
         for a in (0.75, 0.97)
+    ]
+    robust += [
+        AucScenario(n, p, a, weighted=True)
+        for n, p, a in ((60, 0.5, 0.75), (300, 0.1, 0.97), (300, 0.3, 0.9), (3000, 0.5, 0.6))
     ]
     return grid, robust
 
@@ -258,12 +266,13 @@ def simulate_auc(
     while done < reps:
         b = min(per_call, reps - done)
         y, s = _binormal(rng, sc, b * sc.n)
+        w = rng.choice([1.0, 3.0], b * sc.n) if sc.weighted else None
         rep = np.repeat(np.arange(done, done + b), sc.n)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = evaluate(
-                y, y, sensitive_features={"rep": rep}, y_score=s, metrics=["auc"],
-                intersections=False, n_boot=n_boot, ci=ci, min_group_size=0,
+                y, y, sensitive_features={"rep": rep}, y_score=s, sample_weight=w,
+                metrics=["auc"], intersections=False, n_boot=n_boot, ci=ci, min_group_size=0,
                 random_state=seed + done,
             )
         for grp in res.attributes[0].groups:
@@ -354,7 +363,7 @@ def auc_section(args: argparse.Namespace, failures: list[str]) -> None:
     t0 = time.perf_counter()
     for i, sc in enumerate(grid + robust):
         if i == len(grid):
-            print("unequal variances (positives N(d, sd^2)):")
+            print("unequal variances (positives N(d, sd^2)); weighted rows:")
         t = simulate_auc(sc, reps, seed=1000 + i, ci=ci, n_boot=args.auc_n_boot)
         cov = t.coverage
         print(

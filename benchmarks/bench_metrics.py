@@ -16,11 +16,12 @@ every interval -- so the ratios are conservative. The intervals of rates are clo
 (continuity-corrected Wilson; simultaneous Newcombe for gaps), so they cost nothing extra;
 MetricFrame's own bootstrap (``n_boot``) is timed on a few replicates in the same run and
 extrapolated to ``--n-boot`` (its per-replicate cost is ``(t(n_boot=k) - t(point)) / k``).
-AUC, the one bootstrapped statistic, is timed on scores rounded to 3 decimals.
+AUC (closed-form DeLong / Hanley-McNeil intervals; ``n_boot`` no longer matters) is timed with
+every metric on scores rounded to 3 decimals and on continuous scores (a distinct score per row).
 
 Targets (exit status 1 if one is missed): metrics with intervals >= 100x faster than
 MetricFrame's point estimates alone; >= 1000x faster than MetricFrame's bootstrap intervals;
-AUC with 1,000 bootstrap replicates in < 10 s; peak traced memory of that run < 2 GB.
+AUC (either kind of scores) in < 10 s; peak traced memory of the rounded-score run < 2 GB.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             worst = max(worst, abs(g.metrics[m].value - float(row[m])))
     print(f"max |evaluate - MetricFrame| over 14 groups x {len(METRICS)} metrics: {worst:.2e}")
 
-    # --- intervals: closed-form for rates (no resampling); bootstrap only for AUC ---
+    # --- intervals: closed-form for every statistic (no resampling) ---
     k = args.fairlearn_boot
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -150,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     t_auc = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    raw = np.clip(0.5 * y + rng.normal(0.25, 0.25, len(y)), 0, 1)  # continuous: no ties
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluate(y, y_pred, sensitive_features=sf, y_score=raw, n_boot=args.n_boot)
+    t_auc_raw = time.perf_counter() - t0
 
     point_ratio = t_fl_point / t_ours_point
     interval_ratio = t_fl_intervals / t_ours_point
@@ -162,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"            ratio {interval_ratio:8.1f}x   (target >= 1000x)")
     print(
-        f"AUC:        evaluate with scores, n_boot={args.n_boot}: {t_auc:.3f} s (target < 10 s); "
-        f"peak traced memory {peak / 2**20:.1f} MiB (target < 2048)"
+        f"AUC:        evaluate with scores rounded to 3 decimals {t_auc:.3f} s, continuous "
+        f"{t_auc_raw:.3f} s (target < 10 s); peak traced memory {peak / 2**20:.1f} MiB "
+        "(target < 2048)"
     )
 
     failed = []
@@ -171,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         failed.append("point ratio < 100x")
     if interval_ratio < 1000:
         failed.append("interval ratio < 1000x")
-    if args.n_boot >= 1000 and t_auc >= 10:
-        failed.append("AUC bootstrap >= 10 s")
+    if max(t_auc, t_auc_raw) >= 10:
+        failed.append("AUC >= 10 s")
     if peak >= 2 * 2**30:
         failed.append("peak memory >= 2 GB")
     if worst > 1e-12:
