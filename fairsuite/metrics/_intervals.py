@@ -40,19 +40,20 @@ AUC of one group
     share of positives scored above it; ties count one half):
     ``Var = S10 / P + S01 / N``. The interval ``logit(A) +- z se / (A (1 - A))``,
     back-transformed, stays inside (0, 1) and is asymmetric near 1 (Qin & Hotilovac 2008; Pepe
-    2003, ch. 5). Alone it undercovers where one class is small (simulated 0.90-0.92 with 3-30
-    positives and a high AUC: the placement variance of a few skewed values is underestimated
-    exactly when A is overestimated), so it is joined with the score interval that inverts
-    ``(A - theta)^2 <= z^2 V_HM(theta)``, ``V_HM`` the Hanley & McNeil (1982) variance at
-    ``theta`` (Newcombe 2006's score-type method): a variance taken at the hypothesised value,
-    not at the estimate, as in Wilson's interval. The hull keeps DeLong's consistency (it adapts
-    to the score distributions, where the Hanley-McNeil model does not) and the score method's
-    small-sample behaviour. Where DeLong degenerates (A = 0 or 1, zero variance, fewer than 2
-    effective rows of a class) the interval is the continuity-corrected Wilson interval on
-    ``min(P, N)`` rows, conservative by the Birnbaum-Klose bound
-    ``Var(A) <= A (1 - A) / min(P, N)``. Weighted data: the weighted Mann-Whitney estimate, its
-    linearised (influence-function) variance, which is DeLong's for constant weights, and Kish
-    effective class sizes. Closed form and deterministic: no bootstrap.
+    2003, ch. 5). Alone it undercovers where one class is small (simulated 0.90-0.92 with 3-6
+    positives, and with about 30 at a high AUC: the placement variance of a few skewed values is
+    underestimated exactly when A is overestimated), so it is joined with the score interval that
+    inverts ``(A - theta)^2 <= z^2 V_HM(theta)``, ``V_HM`` the Hanley & McNeil (1982) variance
+    at ``theta`` with the actual class sizes (a score-type interval in the spirit of Newcombe
+    2006): a variance taken at the hypothesised value, not at the estimate, as in Wilson's. The
+    hull keeps DeLong's consistency (it adapts to the score distributions, where the
+    Hanley-McNeil model does not) and the score method's small-sample behaviour. Where DeLong
+    degenerates (A = 0 or 1, zero variance, fewer than 2 effective rows of a class) the interval
+    is the continuity-corrected Wilson interval on ``min(P, N)`` rows, conservative by the
+    Birnbaum-Klose bound ``Var(A) <= A (1 - A) / min(P, N)``. Weighted data: the weighted
+    Mann-Whitney estimate, its linearised (influence-function) variance, which is DeLong's for
+    constant weights, and Kish effective class sizes. Closed form and deterministic: no
+    bootstrap.
 
 Other statistics (AUC, multiclass macro averages) have no difference interval of their own;
 their gaps and ratios use simultaneous group intervals (level ``1 - alpha / k`` each):
