@@ -27,7 +27,6 @@ from fairsuite.exceptions import (
     SpecError,
 )
 from fairsuite.interventions._strategy import group_keys
-from fairsuite.train._model import MITIGATION_FILE
 
 if TYPE_CHECKING:
     import numpy as np
@@ -149,6 +148,9 @@ class MitigatedModel:
             "random_state": int(self.random_state),
             "parameters": _parameters(self.method, self.estimator),
         }
+
+        # imported here: evaluating predictions (fairsuite evaluate) must not import training
+        from fairsuite.train._model import MITIGATION_FILE
 
         def write(folder: Path) -> dict[str, Any]:
             atomic_write_json(folder / MITIGATION_FILE, record)
