@@ -73,9 +73,12 @@ def interval_short(metrics: dict[str, Any]) -> str:
     ci = int(round(100 * (metrics.get("ci") or 0.95)))
     if not metrics.get("interval_method"):
         return interval_text(metrics)
+    auc = ""
+    if "auc" in (metrics.get("metrics") or ()):
+        auc = "; DeLong (logit) hulled with Hanley-McNeil for AUC"
     return (
-        f"{ci}%: Wilson score for rates; simultaneous Newcombe for gaps, whose lower bound is 0 "
-        "when no two groups differ (docs/intervals.md)"
+        f"{ci}%: Wilson score for rates{auc}; simultaneous Newcombe for gaps, whose lower bound "
+        "is 0 when no two groups differ (docs/intervals.md)"
     )
 
 
