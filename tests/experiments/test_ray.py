@@ -48,7 +48,8 @@ def test_ray_matches_serial_and_application_errors_are_recorded(
 ) -> None:
     base = RunSpec(dataset="adult", data_dir=str(data_root), model="logreg",
                    sensitive=("gender",), n_boot=0)
-    spec = SweepSpec(base, sizes=(500, 1000), compositions=("natural", "uniform"), seeds=(0,))
+    # 8,000 rows: enough for BLAS thread counts (2 here, 1 in a Ray task) to move lbfgs
+    spec = SweepSpec(base, sizes=(500, 8000), compositions=("natural", "uniform"), seeds=(0,))
     serial = sweep(spec, tmp_path / "serial", progress=False, report=False)
     on_ray = sweep(spec, tmp_path / "ray", executor="ray", progress=False, report=False)
     assert on_ray.status["done"] == serial.status["done"] == 4
