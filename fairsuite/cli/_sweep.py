@@ -143,9 +143,11 @@ def sweep(spec_file: Path | None, dataset: str | None, **params: Any) -> None:
         if params["as_json"]:
             click.echo(dumps_json(status))
         else:
+            stale = status.get("stale") or 0
             click.echo(
-                f"{out}: {status['done']} done, {status['missing']} missing, "
-                f"{status['failed']} failed, of {status['total']} runs"
+                f"{out}: {status['done']} done, {status['missing']} missing"
+                + (f" ({stale} of them stale: computed by an older pipeline)" if stale else "")
+                + f", {status['failed']} failed, of {status['total']} runs"
             )
             for key, err in status["failed_runs"].items():
                 click.echo(f"  failed {key}: {err}")

@@ -7,6 +7,7 @@ stopped and nothing finished is computed twice::
     <store>/runs/<key>/spec.json            the RunSpec (written first)
     <store>/runs/<key>/predictions.parquet  the test predictions
     <store>/runs/<key>/cross.json           results on other datasets' test splits (test_on)
+    <store>/runs/<key>/pipeline.json        the pipeline revision that computed it
     <store>/runs/<key>/record.json          the RunRecord: written last, atomically = "done"
     <store>/runs/<key>/error.json           a failed run: its error (removed when it succeeds)
 
@@ -14,6 +15,11 @@ stopped and nothing finished is computed twice::
 what is done is known before anything is resolved, on any machine. A run killed half-way leaves
 no ``record.json`` and counts as missing; a ``record.json`` that does not parse (it cannot, short
 of disk corruption, since it is renamed into place whole) counts as missing too.
+
+The key names what was asked for, not the code that computed it. When a fairsuite change alters
+what an unchanged spec produces (a fix in training or in the intervals), :data:`PIPELINE_REVISION`
+goes up, and a run stored by an older revision is *stale*: it counts as missing, is recomputed by
+the next sweep (which says how many), and stays out of the results table until then.
 """
 
 from __future__ import annotations
@@ -31,7 +37,13 @@ from fairsuite._io import atomic_write_bytes, atomic_write_text, dumps_json
 from fairsuite.experiments._record import RunRecord
 from fairsuite.experiments._spec import RunSpec
 
-__all__ = ["RunStore", "StoreStatus", "run_key"]
+__all__ = ["RunStore", "StoreStatus", "run_key", "PIPELINE_REVISION"]
+
+#: Raise when a change makes an unchanged RunSpec produce different results; stored runs of an
+#: older revision are recomputed. 1: runs stored before revisions were recorded (no
+#: pipeline.json). 2: validation rows never copies or synthetic rows, logreg on one BLAS
+#: thread, closed-form AUC intervals.
+PIPELINE_REVISION = 2
 
 
 def run_key(spec: RunSpec) -> str:
@@ -47,6 +59,7 @@ class StoreStatus:
     missing: tuple[str, ...]
     failed: tuple[str, ...]
     errors: Mapping[str, str]
+    stale: tuple[str, ...] = ()  # of ``missing``: stored by an older pipeline revision
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: counts, keys and the first line of each error."""
@@ -56,6 +69,7 @@ class StoreStatus:
             "failed": len(self.failed),
             "total": len(self.done) + len(self.missing) + len(self.failed),
             "failed_runs": {k: self.errors.get(k, "") for k in self.failed},
+            "stale": len(self.stale),
         }
 
 
@@ -88,6 +102,22 @@ class RunStore:
             return {}
         return json.loads(path.read_text(encoding="utf-8"))
 
+    def revision(self, key: str) -> int:
+        """The pipeline revision that computed run ``key`` (1: stored before revisions were)."""
+        try:
+            doc = json.loads((self.folder(key) / "pipeline.json").read_text(encoding="utf-8"))
+            return int(doc["revision"])
+        except FileNotFoundError:
+            return 1
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    def current(self, key: str) -> RunRecord | None:
+        """The finished record of ``key`` if the current pipeline revision computed it."""
+        if self.revision(key) != PIPELINE_REVISION:
+            return None
+        return self.load(key)
+
     def error(self, key: str) -> str | None:
         """The recorded error of a failed run (one line), or None."""
         path = self.folder(key) / "error.json"
@@ -100,17 +130,21 @@ class RunStore:
 
     def status(self, specs: Iterable[RunSpec]) -> StoreStatus:
         """Done (a readable record), failed (an error and no record) or missing, per spec."""
-        done, missing, failed, errors = [], [], [], {}
+        done, missing, failed, errors, stale = [], [], [], {}, []
         for spec in specs:
             key = run_key(spec)
-            if (self.folder(key) / "record.json").is_file() and self.load(key) is not None:
+            finished = (self.folder(key) / "record.json").is_file()
+            if finished and self.current(key) is not None:
                 done.append(key)
+            elif finished and self.load(key) is not None:
+                missing.append(key)
+                stale.append(key)
             elif (err := self.error(key)) is not None:
                 failed.append(key)
                 errors[key] = err
             else:
                 missing.append(key)
-        return StoreStatus(tuple(done), tuple(missing), tuple(failed), errors)
+        return StoreStatus(tuple(done), tuple(missing), tuple(failed), errors, tuple(stale))
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -128,6 +162,11 @@ class RunStore:
             atomic_write_bytes(folder / "predictions.parquet", data)
         if cross:
             atomic_write_text(folder / "cross.json", dumps_json(dict(cross)) + "\n")
+        else:
+            (folder / "cross.json").unlink(missing_ok=True)  # a stale run's
+        atomic_write_text(
+            folder / "pipeline.json", dumps_json({"revision": PIPELINE_REVISION}) + "\n"
+        )
         atomic_write_text(folder / "record.json", dumps_json(record.to_dict()) + "\n")
         (folder / "error.json").unlink(missing_ok=True)
         return folder

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from fairsuite._io import atomic_write_bytes, atomic_write_text, dumps_json
 from fairsuite.exceptions import SpecError
 from fairsuite.experiments._spec import RunSpec
-from fairsuite.experiments._store import RunStore, run_key
+from fairsuite.experiments._store import PIPELINE_REVISION, RunStore, run_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -294,6 +294,12 @@ def sweep(
     done = len(before.done)
     if done:
         say(f"sweep: {done} of {total} runs already in {out}; computing the {len(todo)} missing")
+    if before.stale:
+        say(
+            f"sweep: {len(before.stale)} stored run(s) were computed by an older fairsuite "
+            f"pipeline (revision < {PIPELINE_REVISION}: a fix changed their results); "
+            "recomputing them"
+        )
     executor = executor or spec.executor or "serial"
     ex = get_executor(executor, jobs=jobs or spec.jobs, **dict(executor_options or {}))
     items = [{"spec": s.to_dict(), "test_on": list(spec.test_on)} for s in todo]
@@ -410,7 +416,7 @@ def tidy(store: RunStore, specs: Sequence[RunSpec]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for spec in specs:
         key = run_key(spec)
-        record = store.load(key)
+        record = store.current(key)  # a stale run stays out until it is recomputed
         if record is None:
             continue
         training = record.training

@@ -248,7 +248,8 @@ def test_killed_ray_sweep_leaves_no_orphans_and_resumes_on_the_local_executor(
     assert f"{k} of {N_RUNS} runs already in" in resumed.stderr
     assert f"computing the {N_RUNS - k} missing" in resumed.stderr
     doc = json.loads(resumed.stdout)
-    expected = {"done": N_RUNS, "missing": 0, "failed": 0, "total": N_RUNS, "failed_runs": {}}
+    expected = {"done": N_RUNS, "missing": 0, "failed": 0, "total": N_RUNS, "failed_runs": {},
+                "stale": 0}
     assert doc["status"] == expected
     # what the Ray driver finished was neither computed nor written again
     assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in ray_records} == ray_records

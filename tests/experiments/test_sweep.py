@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from fairsuite.cli import cli
 from fairsuite.exceptions import SpecError
-from fairsuite.experiments import RunSpec, SweepSpec, sweep
+from fairsuite.experiments import RunSpec, SweepSpec, sweep, sweep_status
 from fairsuite.experiments._run import load_stage, resolve, split_stage
 from fairsuite.experiments._store import RunStore, run_key
 
@@ -95,7 +95,7 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_one(
     assert resumed.exit_code == 0, resumed.stderr
     doc = json.loads(resumed.stdout)
     assert doc["status"] == {"done": 18, "missing": 0, "failed": 0, "total": 18,
-                             "failed_runs": {}}
+                             "failed_runs": {}, "stale": 0}
     assert f"{done_before} of 18 runs already in" in resumed.stderr
     assert f"computing the {18 - done_before} missing" in resumed.stderr
     status = CliRunner().invoke(
@@ -172,3 +172,30 @@ def test_executor_and_jobs_in_a_sweep_spec(tmp_path: Path) -> None:
     assert spec.to_dict()["executor"] == "local"
     with pytest.raises(SpecError, match="'executor' must be serial or local or ray"):
         SweepSpec(spec.base, executor="cluster")
+
+
+def test_runs_of_an_older_pipeline_are_recomputed(data_root: Path, tmp_path: Path) -> None:
+    """A run stored by an older pipeline revision (a fix changed what its spec produces) is
+    stale: missing in the status, out of the table, recomputed by the next sweep."""
+    from fairsuite.experiments._store import PIPELINE_REVISION
+
+    base = RunSpec(dataset="adult", data_dir=str(data_root), model="logreg",
+                   sensitive=("gender",), n_boot=0)
+    spec = SweepSpec(base, sizes=(500, 1000), seeds=(0,))
+    out = tmp_path / "store"
+    first = sweep(spec, out, progress=False, report=False)
+    store = RunStore(out)
+    old, kept = (run_key(s) for s in spec.grid())
+    assert store.revision(old) == PIPELINE_REVISION
+    (store.folder(old) / "pipeline.json").unlink()  # as stored before revisions were recorded
+    (store.folder(old) / "record.json").touch()  # its record stays readable and untouched
+    status = store.status(spec.grid())
+    assert (status.done, status.missing, status.stale) == ((kept,), (old,), (old,))
+    counts = sweep_status(spec, out)
+    assert (counts["done"], counts["missing"], counts["stale"]) == (1, 1, 1)
+    lines: list[str] = []
+    again = sweep(spec, out, progress=False, report=False, log=lines.append)
+    assert again.computed == 1 and again.status["done"] == 2 and again.status["stale"] == 0
+    assert any("1 stored run(s) were computed by an older fairsuite pipeline" in ln
+               for ln in lines), lines
+    pd.testing.assert_frame_equal(_values(first.results), _values(again.results))
