@@ -21,13 +21,14 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairsuite._io import atomic_write_bytes, atomic_write_text, dumps_json
-from fairsuite.exceptions import SpecError
+from fairsuite.exceptions import DataChangeWarning, SpecError
 from fairsuite.experiments._spec import RunSpec
 from fairsuite.experiments._store import PIPELINE_REVISION, RunStore, run_key
 
@@ -187,41 +188,49 @@ class SweepSpec:
 def run_point(item: Mapping[str, Any]) -> dict[str, Any]:
     """Run one grid point and score it on ``test_on`` datasets; plain data for any executor."""
     from fairsuite.experiments._executors import apply_worker_threads
+    from fairsuite.experiments._run import run
+
+    apply_worker_threads()
+    spec = RunSpec.from_dict(item["spec"], source="sweep point")
+    with warnings.catch_warnings():
+        if item.get("announced"):  # the driver's pre-flight announced the data changes
+            warnings.simplefilter("ignore", DataChangeWarning)
+        record, model = run(spec)
+        cross = {
+            name: _score_elsewhere(spec, record, model, name) for name in item.get("test_on") or ()
+        }
+    cross = {v["dataset"]: {"metrics": v["metrics"], "headline": v["headline"]}
+             for v in cross.values()}
+    return {"record": record.to_dict(), "predictions": record.predictions, "cross": cross}
+
+
+def _score_elsewhere(spec: RunSpec, record: Any, model: Any, name: str) -> dict[str, Any]:
+    """Score a run's model on the test split of dataset ``name`` (shared taxonomy)."""
     from fairsuite.experiments._run import (
         evaluate_stage,
         load_stage,
         predict_stage,
         resolve,
-        run,
         split_stage,
     )
     from fairsuite.metrics import headline
 
-    apply_worker_threads()
-    spec = RunSpec.from_dict(item["spec"], source="sweep point")
-    record, model = run(spec)
-    cross: dict[str, Any] = {}
-    for name in item.get("test_on") or ():
-        other = dataclasses.replace(
-            spec, dataset=name, task=spec.task, train_size=None, intervention=None
-        )
-        loaded = load_stage(other)
-        loaded = dataclasses.replace(loaded, audited=record.dataset.audited)
-        split = split_stage(loaded, other, resolve(other, loaded.dataset.kind))
-        predictions = predict_stage(model, split, record.dataset.audited)
-        result, _ = evaluate_stage(
-            predictions,
-            classes=tuple(split.dataset.classes),
-            positive_label=split.dataset.positive_label,
-            audited=record.dataset.audited,
-            targets=record.dataset.target_attributes,
-            spec=spec,
-        )
-        cross[split.dataset.name] = {
-            "metrics": result.to_dict(),
-            "headline": headline(result).to_dict(),
-        }
-    return {"record": record.to_dict(), "predictions": record.predictions, "cross": cross}
+    other = dataclasses.replace(spec, dataset=name, task=spec.task, train_size=None,
+                                intervention=None)
+    loaded = load_stage(other)
+    loaded = dataclasses.replace(loaded, audited=record.dataset.audited)
+    split = split_stage(loaded, other, resolve(other, loaded.dataset.kind))
+    predictions = predict_stage(model, split, record.dataset.audited)
+    result, _ = evaluate_stage(
+        predictions,
+        classes=tuple(split.dataset.classes),
+        positive_label=split.dataset.positive_label,
+        audited=record.dataset.audited,
+        targets=record.dataset.target_attributes,
+        spec=spec,
+    )
+    return {"dataset": split.dataset.name, "metrics": result.to_dict(),
+            "headline": headline(result).to_dict()}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,6 +257,23 @@ def _progress_line(done: int, total: int, t0: float, computed: int) -> str:
     left = (total - done) * rate if rate is not None else None
     eta = f", about {left:,.0f} s left" if left is not None else ""
     return f"sweep: {done}/{total} runs done, {elapsed:,.0f} s elapsed{eta}"
+
+
+def _preflight(spec: SweepSpec, todo: Sequence[RunSpec]) -> None:
+    """Open the sweep's datasets and check its interventions once, in the driver, before any
+    run starts: a bad dataset, column or intervention is one error with its exit code (not a
+    failed run per grid point), and data changes are announced once (the runs record them but
+    do not repeat them)."""
+    from fairsuite.experiments._run import load_stage
+
+    loaded = load_stage(todo[0])
+    for intervention in dict.fromkeys(s.intervention for s in todo if s.intervention):
+        from fairsuite.interventions import plan_intervention
+
+        first = next(s for s in todo if s.intervention == intervention)
+        plan_intervention(first, loaded.dataset, loaded.audited)
+    for name in spec.test_on:
+        load_stage(dataclasses.replace(todo[0], dataset=name, train_size=None, intervention=None))
 
 
 def sweep_status(spec: SweepSpec, out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -286,10 +312,14 @@ def sweep(
     out = Path(out)
     store = RunStore(out)
     specs = spec.grid()
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "sweep.json", dumps_json(spec.to_dict()) + "\n")
     before = store.status(specs)
     todo = [s for s in specs if run_key(s) not in set(before.done)]
+    executor = executor or spec.executor or "serial"
+    ex = get_executor(executor, jobs=jobs or spec.jobs, **dict(executor_options or {}))
+    if todo:
+        _preflight(spec, todo)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "sweep.json", dumps_json(spec.to_dict()) + "\n")
     total = len(specs)
     done = len(before.done)
     if done:
@@ -300,9 +330,8 @@ def sweep(
             f"pipeline (revision < {PIPELINE_REVISION}: a fix changed their results); "
             "recomputing them"
         )
-    executor = executor or spec.executor or "serial"
-    ex = get_executor(executor, jobs=jobs or spec.jobs, **dict(executor_options or {}))
-    items = [{"spec": s.to_dict(), "test_on": list(spec.test_on)} for s in todo]
+    items = [{"spec": s.to_dict(), "test_on": list(spec.test_on), "announced": True}
+             for s in todo]
     t0 = time.perf_counter()
     computed = 0
     failed: dict[str, str] = {}

@@ -199,3 +199,17 @@ def test_runs_of_an_older_pipeline_are_recomputed(data_root: Path, tmp_path: Pat
     assert any("1 stored run(s) were computed by an older fairsuite pipeline" in ln
                for ln in lines), lines
     pd.testing.assert_frame_equal(_values(first.results), _values(again.results))
+
+
+def test_preflight_stops_a_bad_sweep_before_any_run(data_root: Path, tmp_path: Path) -> None:
+    """A bad column or intervention is one error with its exit code before any run starts (not
+    a failed run per grid point), and nothing is written."""
+    args = ["sweep", "--dataset", "adult", "--data-dir", str(data_root), "--sizes", "500,1000"]
+    bad_column = CliRunner().invoke(cli, [*args, "--sensitive", "nope", "--out",
+                                          str(tmp_path / "a")])
+    assert bad_column.exit_code == 3, bad_column.stderr
+    assert "has no sensitive column 'nope'" in bad_column.stderr
+    bad_intervention = CliRunner().invoke(cli, [*args, "--intervention", "augment", "--out",
+                                                str(tmp_path / "b")])
+    assert bad_intervention.exit_code == 2 and "augment" in bad_intervention.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
