@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -37,3 +39,24 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
         cache = base / "fairsuite-cache"
         cache.mkdir(parents=True, exist_ok=True)
         os.environ["FAIRSUITE_CACHE"] = str(cache)
+
+
+@pytest.fixture(scope="session")
+def load_benchmark() -> Callable[[str], ModuleType]:
+    """``load_benchmark("bench_coverage")``: a script under benchmarks/ as a module, so tests
+    run reduced versions of its simulations (one implementation of each)."""
+    import importlib.util
+    import sys
+
+    def load(name: str) -> ModuleType:
+        if name in sys.modules:
+            return sys.modules[name]
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load

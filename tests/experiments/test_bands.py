@@ -3,10 +3,7 @@ the tidy-table version, and a reduced coverage simulation of benchmarks/bench_se
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,18 +12,9 @@ import pytest
 from fairsuite.experiments import seed_band, seed_bands
 from fairsuite.experiments._bands import _BAD_CI, _BAD_LENGTHS, _MISSING
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_seed_band.py"
 T2 = 4.302652729749464  # t quantile 0.975 with 2 degrees of freedom
 T1_90 = 6.313751514675041  # t quantile 0.95 with 1 degree of freedom
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_seed_band", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_seed_band"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_one_run_is_its_own_interval() -> None:
@@ -124,11 +112,11 @@ def test_seed_bands_of_a_tidy_table_one_row_per_setting() -> None:
     assert frame.shape == (6, 7)  # the caller's table is not changed
 
 
-def test_coverage_by_simulation_reduced() -> None:
+def test_coverage_by_simulation_reduced(load_benchmark) -> None:
     """The benchmark's world, two scenarios, 300 replicates: the band holds the expected
     accuracy and gap of a model trained at the setting; the old mean of the runs' bounds does
     not once seeds vary more than the test rows measure."""
-    bench = _bench()
+    bench = load_benchmark("bench_seed_band")
     reps = 300
     floor = 0.95 - 3 * math.sqrt(0.95 * 0.05 / reps)
     typical = bench.simulate(bench.Scenario(4000, 300, 0.02, 0.95), reps, seeds=(1, 3, 5))
@@ -140,9 +128,9 @@ def test_coverage_by_simulation_reduced() -> None:
     assert big_test.old[3][:2].max() < 0.8  # the mean of the bounds ignores the seeds
 
 
-def test_benchmark_world_hits_its_targets() -> None:
+def test_benchmark_world_hits_its_targets(load_benchmark) -> None:
     """The simulated models' expected accuracy and seed spread are what the scenario says."""
-    bench = _bench()
+    bench = load_benchmark("bench_seed_band")
     (a, sigma), _ = bench.Scenario(4000, 300, 0.02, 0.95).models()
     rng = np.random.default_rng(1)
     acc = bench.ndtr(a + sigma * rng.standard_normal(400_000))

@@ -4,10 +4,7 @@ part 3 of ``benchmarks/bench_coverage.py``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,17 +13,6 @@ from sklearn.metrics import roc_auc_score
 from fairsuite.metrics import evaluate
 from fairsuite.metrics._evaluate import _auc_stats
 from fairsuite.metrics._intervals import _hanley_mcneil_var, auc_interval, wilson_cc, z_for
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_coverage.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_coverage", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_coverage"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _pairwise(y, s, w):
@@ -157,12 +143,12 @@ def test_auc_interval_cases():
     assert math.isnan(lo[0]) and math.isnan(hi[0])
 
 
-def test_auc_group_coverage_by_simulation():
+def test_auc_group_coverage_by_simulation(load_benchmark):
     """The hardest cells of the benchmark's grid (few positives, high AUC), where the logit
     DeLong interval alone covered 0.91-0.94 and the former percentile bootstrap 0.83-0.92:
     each at least nominal minus 3 Monte-Carlo SE, and their pooled coverage at least nominal
     minus 2.5 SE; no interval misses its estimate or has zero width."""
-    bench = _bench()
+    bench = load_benchmark("bench_coverage")
     reps = 400
     cells = [
         bench.AucScenario(300, 0.1, 0.97),
@@ -182,11 +168,11 @@ def test_auc_group_coverage_by_simulation():
     assert cover / defined >= 0.95 - 2.5 * math.sqrt(0.95 * 0.05 / defined), cover / defined
 
 
-def test_auc_gap_coverage_by_simulation():
+def test_auc_gap_coverage_by_simulation(load_benchmark):
     """Four groups of 300 rows, true AUCs 0.6-0.9: the gap interval, built from the group
     intervals at level 1 - alpha / 4 each, covers the true gap 0.3 (the benchmark also checks
     two groups, with gaps 0 and 0.15)."""
-    bench = _bench()
+    bench = load_benchmark("bench_coverage")
     reps = 100
     sc = bench.AUC_GAP_SCENARIOS[3]
     assert len(sc.aucs) == 4

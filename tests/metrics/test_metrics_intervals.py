@@ -3,10 +3,7 @@ null, reproducibility, weighted and AUC paths, attributes that are the target.""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,17 +12,6 @@ import pytest
 from fairsuite._io import dumps_json
 from fairsuite.exceptions import InvalidInputError
 from fairsuite.metrics import INTERVAL_METHOD, TARGET_REASON, evaluate
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_coverage.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_coverage", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_coverage"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _draw(rng, n_a, n_b, err_a, err_b):
@@ -65,19 +51,19 @@ def assert_honest(result):
 # ---- coverage -----------------------------------------------------------------------------
 
 
-def test_rate_intervals_have_at_least_nominal_exact_coverage():
+def test_rate_intervals_have_at_least_nominal_exact_coverage(load_benchmark):
     """Exact binomial coverage over rates 0.01..0.99, n = 5..5,000: never below 95%."""
-    bench = _bench()
+    bench = load_benchmark("bench_coverage")
     for n in bench.SIZES:
         mean, low, at, _ = bench.exact_rate_coverage(n, 0.95)
         assert low >= 0.95 - 1e-9, (n, at, low)
         assert mean < 0.99 or n <= 10, (n, mean)  # conservative, not absurdly so
 
 
-def test_gap_and_ratio_coverage_by_simulation():
+def test_gap_and_ratio_coverage_by_simulation(load_benchmark):
     """End-to-end (rows -> evaluate): the gap interval covers the true gap, including a gap of
     0 with equal groups, at or above nominal; nothing misses its point; nothing is zero-width."""
-    bench = _bench()
+    bench = load_benchmark("bench_coverage")
     reps = 120
     floor = 0.95 - 3 * math.sqrt(0.95 * 0.05 / reps)
     for i, sc in enumerate(bench.scenarios(full=False)):
