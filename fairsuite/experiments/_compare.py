@@ -31,12 +31,11 @@ from fairsuite.experiments._run import (
     default_out_dir,
     default_sensitive,
     environment,
-    evaluate_stage,
     fit_stage,
     intervene_stage,
     load_stage,
-    predict_stage,
     resolve,
+    score_stage,
     split_stage,
     target_attributes,
 )
@@ -191,15 +190,7 @@ def _train_and_score(
     model = fit_stage(split, trainset, prep.run_spec, settings, progress=progress)
     cells = []
     for test_name, test_split in splits.items():
-        predictions = predict_stage(model, test_split, prep.sensitive)
-        result, baseline = evaluate_stage(
-            predictions,
-            classes=tuple(test_split.dataset.classes),
-            positive_label=test_split.dataset.positive_label,
-            audited=prep.sensitive,
-            targets=prep.targets,
-            spec=spec,
-        )
+        _, result, baseline = score_stage(model, test_split, prep.sensitive, prep.targets, spec)
         metrics = result.to_dict()
         if baseline is not None:
             metrics["majority_baseline"] = baseline
@@ -437,32 +428,7 @@ def _train_elsewhere(
 
 
 def run_compare(
-    names: Sequence[str],
-    spec: RunSpec | None = None,
-    *,
-    train_size: int | None = None,
-    out_dir: str | os.PathLike[str] | None = None,
-    runs_dir: str | os.PathLike[str] | None = None,
-    force: bool = False,
-    progress: bool = True,
-    policy: Any = None,
-    baseline: Any = None,
-    executor: str | None = None,
-    jobs: int | None = None,
-    executor_options: Mapping[str, Any] | None = None,
+    names: Sequence[str], spec: RunSpec | None = None, *, progress: bool = True, **options: Any
 ) -> dict[str, Any]:
-    """:func:`compare` with a RunSpec (the name earlier versions used)."""
-    return compare(
-        names,
-        spec,
-        train_size=train_size,
-        out_dir=out_dir,
-        runs_dir=runs_dir,
-        force=force,
-        progress=progress,
-        policy=policy,
-        baseline=baseline,
-        executor=executor,
-        jobs=jobs,
-        executor_options=executor_options,
-    )
+    """:func:`compare` with a RunSpec and progress on (the name earlier versions used)."""
+    return compare(names, spec, progress=progress, **options)

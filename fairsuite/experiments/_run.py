@@ -474,6 +474,28 @@ def evaluate_stage(
     return result, majority_baseline(predictions["y_true"], classes)
 
 
+def score_stage(
+    model: TrainedModel,
+    split: Split,
+    audited: tuple[str, ...],
+    targets: tuple[str, ...],
+    spec: RunSpec,
+) -> tuple[pd.DataFrame, FairnessResult, dict[str, Any] | None]:
+    """:func:`predict_stage` and :func:`evaluate_stage` on ``split``'s test rows (a model
+    scored on its own test split or, in compare and ``test_on``, on another dataset's):
+    ``(predictions, result, majority baseline)``."""
+    predictions = predict_stage(model, split, audited)
+    result, baseline = evaluate_stage(
+        predictions,
+        classes=tuple(split.dataset.classes),
+        positive_label=split.dataset.positive_label,
+        audited=audited,
+        targets=targets,
+        spec=spec,
+    )
+    return predictions, result, baseline
+
+
 def majority_baseline(y_true: Any, classes: tuple[str, ...]) -> dict[str, Any] | None:
     """The most common true class and its share: the accuracy of always predicting it."""
     import pandas as pd

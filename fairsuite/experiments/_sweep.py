@@ -206,13 +206,7 @@ def run_point(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _score_elsewhere(spec: RunSpec, record: Any, model: Any, name: str) -> dict[str, Any]:
     """Score a run's model on the test split of dataset ``name`` (shared taxonomy)."""
-    from fairsuite.experiments._run import (
-        evaluate_stage,
-        load_stage,
-        predict_stage,
-        resolve,
-        split_stage,
-    )
+    from fairsuite.experiments._run import load_stage, resolve, score_stage, split_stage
     from fairsuite.metrics import headline
 
     other = dataclasses.replace(spec, dataset=name, task=spec.task, train_size=None,
@@ -220,14 +214,8 @@ def _score_elsewhere(spec: RunSpec, record: Any, model: Any, name: str) -> dict[
     loaded = load_stage(other)
     loaded = dataclasses.replace(loaded, audited=record.dataset.audited)
     split = split_stage(loaded, other, resolve(other, loaded.dataset.kind))
-    predictions = predict_stage(model, split, record.dataset.audited)
-    result, _ = evaluate_stage(
-        predictions,
-        classes=tuple(split.dataset.classes),
-        positive_label=split.dataset.positive_label,
-        audited=record.dataset.audited,
-        targets=record.dataset.target_attributes,
-        spec=spec,
+    _, result, _ = score_stage(
+        model, split, record.dataset.audited, record.dataset.target_attributes, spec
     )
     return {"dataset": split.dataset.name, "metrics": result.to_dict(),
             "headline": headline(result).to_dict()}
