@@ -598,6 +598,7 @@ def _base_config(
     patience: int,
     random_state: int,
     threads: int | None,
+    validation: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "kind": dataset.kind,
@@ -616,6 +617,7 @@ def _base_config(
         "weighted": rows.weighted,
         "device_type": settings.device.split(":")[0],
         "threads": threads,
+        "validation": validation,  # how the validation rows were drawn (_validation_split)
     }
 
 
@@ -677,8 +679,8 @@ def _fit_images(
         patience=patience,
         random_state=random_state,
         threads=n_threads,
+        validation=validation,
     )
-    config["validation"] = validation
     if rows.excluded.get("image failed to decode"):
         warnings.warn(
             f"{rows.excluded['image failed to decode']} training image(s) of dataset {name!r} "
@@ -771,8 +773,8 @@ def _fit_tabular(
         patience=patience,
         random_state=random_state,
         threads=threads,
+        validation=validation,
     )
-    config["validation"] = validation
     features = tuple(dataset.features)
     w_fit = w[fit_rows] if w is not None else None
     prep = Preprocessor.fit(rows.frame.loc[fit_rows], features, w_fit)
